@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
+"""Names and ZooKeeper paths of the release tree (the wire format), with their validation.
+
+No Ansible imports here: modules, plugins, tests and benchmarks share this code.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+RELEASE_RE = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
+# Items (versions, section ids) are single znode names: printable ASCII without '/' or spaces.
+ITEM_RE = re.compile(r'^[A-Za-z0-9_.:#@+=,~-]{1,200}\Z')
+# Names the collection reserves in its own bookkeeping or that readers could confuse.
+RESERVED_RELEASES = frozenset(['zookeeper', 'locks', 'history', 'releases', 'default_release'])
+
+RELEASES_ROOT = '/releases'
+DEFAULT_RELEASE_PATH = '/default_release'
+DEFAULT_ADMIN_ROOT = '/elastic_release'
+KINDS = ('versions', 'sections', 'servers')
+KIND_LABEL = {'versions': 'version', 'sections': 'section id', 'servers': 'server inner IP'}
+
+
+class NameError_(ValueError):
+    """An invalid release, version, section id or IP. The message names the value and the rule."""
+
+
+def _show(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + '...'
+
+
+def validate_release(name, what='release'):
+    if not isinstance(name, str):
+        raise NameError_('invalid %s name %s: must be a string' % (what, _show(name)))
+    if not RELEASE_RE.match(name):
+        raise NameError_('invalid %s name %s: must match ^[a-z][a-z0-9_]{0,63}$ '
+                         '(lower-case letter first, then lower-case letters, digits or _, '
+                         'at most 64 characters)' % (what, _show(name)))
+    if name in RESERVED_RELEASES:
+        raise NameError_('invalid %s name %s: the name is reserved' % (what, _show(name)))
+    return name
+
+
+def validate_item(kind, name):
+    """Validate one child name of versions/sections/servers and return its canonical form."""
+    label = KIND_LABEL[kind]
+    if isinstance(name, int) and not isinstance(name, bool) and kind == 'sections':
+        name = str(name)
+    if not isinstance(name, str):
+        raise NameError_('invalid %s %s: must be a string' % (label, _show(name)))
+    if kind == 'servers':
+        try:
+            return str(ipaddress.ip_address(name))
+        except ValueError:
+            raise NameError_('invalid %s %s: not an IPv4 or IPv6 address' % (label, _show(name)))
+    if name in ('.', '..') or not ITEM_RE.match(name):
+        raise NameError_('invalid %s %s: must be 1-200 characters of letters, digits and '
+                         '_ . : # @ + = , ~ - (no "/", spaces, control characters, '
+                         'and not "." or "..")' % (label, _show(name)))
+    return name
+
+
+def validate_admin_root(path):
+    if not isinstance(path, str) or not path.startswith('/') or path == '/' or path.endswith('/'):
+        raise NameError_('invalid admin root %s: must be an absolute znode path such as '
+                         '/elastic_release' % _show(path))
+    for part in path.split('/')[1:]:
+        if part in ('', '.', '..', 'zookeeper') or not ITEM_RE.match(part):
+            raise NameError_('invalid admin root %s: bad path component %s' % (_show(path), _show(part)))
+    if path == RELEASES_ROOT or path.startswith(RELEASES_ROOT + '/'):
+        raise NameError_('invalid admin root %s: nothing but releases may live under /releases' % path)
+    return path
+
+
+def release_path(release):
+    return '%s/%s' % (RELEASES_ROOT, release)
+
+
+def kind_path(release, kind):
+    return '%s/%s/%s' % (RELEASES_ROOT, release, kind)
+
+
+def item_path(release, kind, name):
+    return '%s/%s/%s/%s' % (RELEASES_ROOT, release, kind, name)
+
+
+def global_url_path(release):
+    return '%s/%s/global_url' % (RELEASES_ROOT, release)
+
+
+def lock_path(admin_root, release):
+    return '%s/locks/%s' % (admin_root, release)
+
+
+def history_path(admin_root, release):
+    return '%s/history/%s' % (admin_root, release)

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+"""Shared test helpers: the collection installed from this checkout, real ansible runs, tree dumps."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, '.build')
+COLLECTIONS = os.path.join(BUILD, 'collections')
+PYTHON = sys.executable
+
+
+def install_collection():
+    """Expose this checkout as gameops.elastic_release through a collections/ link (no Galaxy)."""
+    ns = os.path.join(COLLECTIONS, 'ansible_collections', 'gameops')
+    os.makedirs(ns, exist_ok=True)
+    link = os.path.join(ns, 'elastic_release')
+    if os.path.islink(link) and os.readlink(link) == ROOT:
+        return COLLECTIONS
+    if os.path.lexists(link):
+        os.unlink(link)
+    try:
+        os.symlink(ROOT, link)
+    except FileExistsError:  # another test process made it meanwhile
+        pass
+    return COLLECTIONS
+
+
+def ansible_env(extra=None):
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': install_collection(),
+        'ANSIBLE_ROLES_PATH': os.path.join(ROOT, 'roles'),
+        'ANSIBLE_HOST_KEY_CHECKING': 'False',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'False',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_DEPRECATION_WARNINGS': 'False',
+        'ANSIBLE_LOCALHOST_WARNING': 'False',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'False',
+        'PYTHONDONTWRITEBYTECODE': '1',
+    })
+    env.pop('ELASTIC_RELEASE_ZK_HOSTS', None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+class Result(object):
+    def __init__(self, proc, cmd):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.cmd = cmd
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return 'rc=%s\nSTDOUT:\n%s\nSTDERR:\n%s' % (self.rc, self.stdout[-6000:], self.stderr[-4000:])
+
+
+def run(cmd, env=None, timeout=600, cwd=None, input=None):
+    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd or ROOT, input=input)
+    return Result(proc, cmd)
+
+
+def adhoc(module, args, env=None, check=False, diff=False, timeout=300):
+    """Run one module with `ansible localhost -m` and return (Result, module JSON result)."""
+    cmd = ['ansible', 'localhost', '-c', 'local', '-i', 'localhost,',
+           '-e', 'ansible_python_interpreter=%s' % PYTHON,
+           '-m', module, '-a', json.dumps(args)]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    extra = {'ANSIBLE_STDOUT_CALLBACK': 'json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'}
+    extra.update(env or {})
+    res = run(cmd, env=extra, timeout=timeout)
+    try:
+        data = json.loads(res.stdout)
+        task = data['plays'][0]['tasks'][0]['hosts']['localhost']
+    except (ValueError, KeyError, IndexError):
+        task = None
+    return res, task
+
+
+def playbook(path, extra_vars=None, inventory='localhost,', check=False, diff=False, env=None,
+             args=(), timeout=600):
+    cmd = ['ansible-playbook', '-i', inventory, path]
+    if inventory == 'localhost,':
+        cmd += ['-c', 'local']
+    cmd += ['-e', 'ansible_python_interpreter=%s' % PYTHON]
+    if extra_vars:
+        cmd += ['-e', json.dumps(extra_vars)]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    cmd += list(args)
+    return run(cmd, env=env, timeout=timeout)
+
+
+def dump_tree(client, path='/'):
+    """Every znode under path (the chroot's root by default) with its data and data version:
+    two dumps compare equal only if nothing was created, deleted or written."""
+    out = {}
+
+    def walk(p):
+        data, stat = client.get(p)
+        out[p] = (data, stat.version, stat.cversion)
+        for child in sorted(client.get_children(p)):
+            if p == '/' and child == 'zookeeper':
+                continue
+            walk(p.rstrip('/') + '/' + child)
+    walk(path)
+    return out
