@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The ZooKeeper connection options shared by every module (DOCUMENTATION) and by the lookup and
+    # inventory plugins (PLUGINS, which adds the env/ini/vars sources).
+    DOCUMENTATION = r'''
+options:
+  hosts:
+    description:
+      - Comma-separated C(host:port) list of the ZooKeeper ensemble, optionally followed by a
+        C(/chroot) (one chroot per game project), for example C(10.0.0.1:2181,10.0.0.2:2181/mygame).
+      - When not given, the E(ELASTIC_RELEASE_ZK_HOSTS) environment variable is used.
+      - The chroot must exist.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for a connection and, after that, for each ZooKeeper answer.
+      - An ensemble without quorum makes the task fail after this long instead of hanging.
+    type: float
+    default: 10.0
+  auth_scheme:
+    description:
+      - ZooKeeper authentication scheme for O(auth_credential).
+    type: str
+    choices: [digest]
+    default: digest
+  auth_credential:
+    description:
+      - The C(user:password) credential for digest authentication. Never logged.
+    type: str
+  use_tls:
+    description:
+      - Connect to the ensemble's TLS client port (C(secureClientPort)).
+    type: bool
+    default: false
+  ca_cert:
+    description:
+      - PEM file of the CA that signed the servers' certificates (with O(use_tls)).
+    type: path
+  client_cert:
+    description:
+      - PEM client certificate for mutual TLS (with O(use_tls)).
+    type: path
+  client_key:
+    description:
+      - PEM private key of O(client_cert).
+    type: path
+  validate_certs:
+    description:
+      - Verify the servers' certificates against O(ca_cert). Only turn this off for tests.
+    type: bool
+    default: true
+  acl:
+    description:
+      - ACL of the nodes the collection creates.
+      - V(auto) with O(auth_credential) gives the writer all permissions and everyone read access,
+        so game services and VMS keep reading without credentials; without a credential the nodes
+        are open, as ZooKeeper's default.
+      - V(open) leaves nodes world-writable. V(private) gives the writer's identity all permissions
+        and nobody else any.
+    type: str
+    choices: [auto, open, private]
+    default: auto
+'''
+
+    PLUGINS = r'''
+options:
+  hosts:
+    description:
+      - Comma-separated C(host:port) list of the ZooKeeper ensemble, optionally followed by a C(/chroot).
+    type: str
+    env:
+      - name: ELASTIC_RELEASE_ZK_HOSTS
+    ini:
+      - section: elastic_release
+        key: zk_hosts
+    vars:
+      - name: elastic_release_zk_hosts
+  timeout:
+    description:
+      - Seconds to wait for a connection and for each ZooKeeper answer.
+    type: float
+    default: 10.0
+    env:
+      - name: ELASTIC_RELEASE_ZK_TIMEOUT
+    ini:
+      - section: elastic_release
+        key: zk_timeout
+    vars:
+      - name: elastic_release_zk_timeout
+  auth_scheme:
+    description:
+      - ZooKeeper authentication scheme.
+    type: str
+    default: digest
+    choices: [digest]
+    env:
+      - name: ELASTIC_RELEASE_ZK_AUTH_SCHEME
+    vars:
+      - name: elastic_release_zk_auth_scheme
+  auth_credential:
+    description:
+      - The C(user:password) credential for digest authentication.
+    type: str
+    env:
+      - name: ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL
+    vars:
+      - name: elastic_release_zk_auth_credential
+  use_tls:
+    description:
+      - Connect to the ensemble's TLS client port.
+    type: bool
+    default: false
+    env:
+      - name: ELASTIC_RELEASE_ZK_USE_TLS
+    ini:
+      - section: elastic_release
+        key: zk_use_tls
+    vars:
+      - name: elastic_release_zk_use_tls
+  ca_cert:
+    description:
+      - PEM file of the CA that signed the servers' certificates.
+    type: path
+    env:
+      - name: ELASTIC_RELEASE_ZK_CA_CERT
+    ini:
+      - section: elastic_release
+        key: zk_ca_cert
+    vars:
+      - name: elastic_release_zk_ca_cert
+  client_cert:
+    description:
+      - PEM client certificate for mutual TLS.
+    type: path
+    env:
+      - name: ELASTIC_RELEASE_ZK_CLIENT_CERT
+    vars:
+      - name: elastic_release_zk_client_cert
+  client_key:
+    description:
+      - PEM private key of O(client_cert).
+    type: path
+    env:
+      - name: ELASTIC_RELEASE_ZK_CLIENT_KEY
+    vars:
+      - name: elastic_release_zk_client_key
+  validate_certs:
+    description:
+      - Verify the servers' certificates.
+    type: bool
+    default: true
+    env:
+      - name: ELASTIC_RELEASE_ZK_VALIDATE_CERTS
+    vars:
+      - name: elastic_release_zk_validate_certs
+  acl:
+    description:
+      - ACL of nodes created (plugins only read, so this rarely matters here).
+    type: str
+    default: auto
+    choices: [auto, open, private]
+'''

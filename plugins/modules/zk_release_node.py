@@ -1,0 +1,269 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zk_release_node
+short_description: Publish or remove a release's nodes in ZooKeeper, atomically
+version_added: 0.1.0
+description:
+  - Makes C(/releases/{release}) hold exactly (or at least, with O(mode=merge)) the versions,
+    sections, servers and global URL of a C({release}.config.zoo), read from a dict, a file or a
+    server package.
+  - Every change is one ZooKeeper multi-op, together with a revision holding the release's previous
+    state under C({admin_root}/history/{release}) (see the rollback flow), so readers see all of
+    the change or none of it.
+  - Writers of one release are serialised by a lock under C({admin_root}/locks/{release}); the
+    transaction also checks that the lock is still held, so a writer whose session expired
+    writes nothing.
+  - Reading and comparing happens before the lock is taken, so a rerun with nothing to change
+    takes no lock and writes nothing.
+  - Invalid names or an invalid config are refused before connecting; nothing is written.
+author:
+  - GameOps release engineering
+extends_documentation_fragment:
+  - gameops.elastic_release.zookeeper
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  release:
+    description:
+      - Name of the release, matching C(^[a-z][a-z0-9_]{0,63}$).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) publishes the config; V(absent) removes the whole release subtree (refused for
+        the default release).
+    type: str
+    choices: [present, absent]
+    default: present
+  config:
+    description:
+      - The config as data, in the C(config.zoo) format (keys C(global_url), C(versions),
+        C(sections), C(servers)).
+      - Exactly one of O(config), O(config_file) and O(package) is required with O(state=present).
+    type: dict
+  config_file:
+    description:
+      - Path of a C({release}.config.zoo) file on the managed host.
+    type: path
+  package:
+    description:
+      - Path of a server package C(.tar.gz); its C(filecache/{release}.config.zoo) and
+        C(filecache/release_indicator.json) are read from the archive itself.
+      - The release in the package's file name, its indicator and its config.zoo must agree with O(release).
+    type: path
+  name_pattern:
+    description:
+      - Regular expression with named groups C(release) and C(build) that parses a package file name.
+      - Defaults to C({project}-{release}-{build}.tar.gz).
+    type: str
+  mode:
+    description:
+      - V(replace) makes the release's versions, sections, servers and global URL exactly the
+        config's, removing what is gone. V(merge) only adds and updates.
+    type: str
+    choices: [replace, merge]
+    default: replace
+  set_default:
+    description:
+      - Also write C(/default_release): the package's C(release_indicator.json) when O(package) is
+        given, else C({"name": release}). Only the production flow does this.
+    type: bool
+    default: false
+  append_versions_to_default:
+    description:
+      - Also create this release's versions under the default release's C(versions) (found through
+        C(/default_release)), in the same transaction. The review and gray flows do this.
+    type: bool
+    default: false
+  origin:
+    description:
+      - Free text recorded with the revision as its package (for example the package file name
+        or a Tianti job id). Defaults to the package's file name when O(package) is given.
+    type: str
+  admin_root:
+    description:
+      - Root of the collection's own bookkeeping (locks and history). Never under C(/releases).
+    type: str
+    default: /elastic_release
+  keep_revisions:
+    description:
+      - How many revisions of the release to keep; older ones are deleted in the same transaction.
+    type: int
+    default: 20
+  max_request_bytes:
+    description:
+      - Largest transaction to send. ZooKeeper servers refuse requests over C(jute.maxbuffer)
+        (1 MiB minus one byte by default) by dropping the connection.
+    type: int
+    default: 1000000
+  allow_chunked:
+    description:
+      - When a change does not fit in one transaction, write it in several (readers may then see
+        part of it until the last one). Without this the module fails and writes nothing.
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for another writer of the same release to finish.
+    type: float
+    default: 30
+  verify:
+    description:
+      - How to tell whether the release already holds the config.
+      - V(full) reads every node's data and compares it (about 0.5 ms per node).
+      - V(fast) trusts the digest stored with the last write when no node was created or deleted
+        and C(global_url) was not written since. It does B(not) see an in-place data edit of an
+        existing version, section or server node made outside this collection. Only with O(mode=replace).
+    type: str
+    choices: [full, fast]
+    default: full
+  max_reported_operations:
+    description:
+      - How many operations to list in RV(operations); RV(operations_count) always has the total.
+    type: int
+    default: 1000
+notes:
+  - Requires the C(kazoo) Python library on the host that runs the module.
+seealso:
+  - module: gameops.elastic_release.release_lookup
+'''
+
+EXAMPLES = r'''
+- name: Publish a gray release from its config.zoo and route its versions
+  gameops.elastic_release.zk_release_node:
+    hosts: 10.0.0.1:2181,10.0.0.2:2181/mygame
+    release: gray1
+    config_file: /data/filecache/gray1.config.zoo
+    append_versions_to_default: true
+
+- name: Publish production from a server package and mark it the default release
+  gameops.elastic_release.zk_release_node:
+    release: production
+    package: /data/packages/mygame-production-190122.01.tar.gz
+    set_default: true
+
+- name: Write a config given inline (lists are fine where nodes carry no data)
+  gameops.elastic_release.zk_release_node:
+    release: appstore_review
+    config:
+      global_url: http://10.0.0.9:9000
+      versions: [1.2.0, 1.2.1]
+      sections: {"2001": {name: Review}}
+      servers: {10.1.9.3: {services: {gameserver: dev.190122.01}}}
+
+- name: Remove a retired gray release
+  gameops.elastic_release.zk_release_node:
+    release: gray1
+    state: absent
+'''
+
+RETURN = r'''
+release:
+  description: The release written.
+  returned: always
+  type: str
+  sample: gray1
+operations:
+  description: The node operations made (or, in check mode, that would be made), in order, at most O(max_reported_operations).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"op": "create", "path": "/releases/gray1/sections/1001"}]
+operations_count:
+  description: Number of node operations.
+  returned: always
+  type: int
+  sample: 12
+operations_truncated:
+  description: Whether RV(operations) was cut at O(max_reported_operations).
+  returned: always
+  type: bool
+revision:
+  description: Id of the revision that keeps the release's previous state, or null when nothing was written.
+  returned: always
+  type: str
+  sample: rev-0000000003
+transactions:
+  description: Number of ZooKeeper transactions committed (1 unless chunked; 0 when nothing was written).
+  returned: always
+  type: int
+verified:
+  description: How the current content was compared (V(full) or V(fast)).
+  returned: always
+  type: str
+default_release:
+  description: The default release after the task.
+  returned: always
+  type: str
+  sample: production
+zk_seconds:
+  description: Seconds spent talking to ZooKeeper inside the module (reads, lock, commit).
+  returned: always
+  type: float
+diff:
+  description: Release subtree before and after (with O(set_default), also the default release).
+  returned: when diff mode is on
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            release=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            config=dict(type='dict'),
+            config_file=dict(type='path'),
+            package=dict(type='path'),
+            name_pattern=dict(type='str'),
+            mode=dict(type='str', default='replace', choices=['replace', 'merge']),
+            set_default=dict(type='bool', default=False),
+            append_versions_to_default=dict(type='bool', default=False),
+            origin=dict(type='str'),
+            admin_root=dict(type='str', default='/elastic_release'),
+            keep_revisions=dict(type='int', default=20),
+            max_request_bytes=dict(type='int', default=1000000),
+            allow_chunked=dict(type='bool', default=False),
+            lock_timeout=dict(type='float', default=30.0),
+            verify=dict(type='str', default='full', choices=['full', 'fast']),
+            max_reported_operations=dict(type='int', default=1000),
+        ),
+        mutually_exclusive=[('config', 'config_file', 'package')],
+        required_if=[('state', 'present', ('config', 'config_file', 'package'), True)],
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        request = _publish.request_from_params(p, os.path.basename(p['package']) if p['package'] else None)
+        with OptionAdapter.from_module(module).session() as session:
+            outcome = _publish.run(session, request, module.check_mode)
+    except _publish.USER_ERRORS as exc:
+        module.fail_json(msg=str(exc), release=p['release'], changed=False)
+    result = _publish.result(p['release'], outcome, p['max_reported_operations'])
+    if module._diff:
+        result['diff'] = _publish.diff(outcome, request)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
