@@ -79,8 +79,8 @@ options:
     default: replace
   set_default:
     description:
-      - Also write C(/default_release): the package's C(release_indicator.json) when O(package) is
-        given, else C({"name": release}). Only the production flow does this.
+      - Also write C(/default_release) with the package's C(release_indicator.json) when O(package)
+        is given, else with a JSON object whose C(name) is O(release). Only the production flow does this.
     type: bool
     default: false
   append_versions_to_default:
