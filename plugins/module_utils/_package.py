@@ -33,7 +33,7 @@ import tarfile
 import tempfile
 import zlib
 
-from ._config import ConfigError, parse_config_text
+from ._config import ConfigError, encode, parse_config_text
 from ._names import NameError_, validate_release
 
 # ---------------------------------------------------------------------------------------------
@@ -716,6 +716,14 @@ def read_server_package(path, name_pattern=None, expected_release=None, limits=N
 
     components, problems = _layout(scan.members, release)
     return ServerPackage(path, name, indicator, config, components, problems, scan)
+
+
+def read_package_for_publish(path, release, name_pattern=None, limits=None):
+    """(ReleaseConfig, indicator bytes) for the publish module: the package read from the archive
+    itself and checked against the release it is published as. The indicator is returned as
+    canonical JSON (what /default_release holds). Layout problems do not stop a publish."""
+    package = read_server_package(path, name_pattern, expected_release=release, limits=limits)
+    return package.config, encode(package.indicator)
 
 
 def _layout(members, release):
