@@ -199,8 +199,8 @@ def main():
     if p['checksums']:
         result['files'] = [m.to_dict() for m in package.scan.members]
     if result['problems'] and p['fail_on_problems']:
-        module.fail_json(msg='server package %s has %d problem(s): %s' % (result['package'], len(result['problems']),
-                                                                         '; '.join(result['problems'])), **result)
+        module.fail_json(msg='server package %s has %d problem(s): %s'
+                         % (result['package'], len(result['problems']), '; '.join(result['problems'])), **result)
     module.exit_json(changed=False, **result)
 
 
