@@ -81,14 +81,17 @@ def adhoc(module, args, env=None, check=False, diff=False, timeout=300):
         cmd.append('--check')
     if diff:
         cmd.append('--diff')
-    extra = {'ANSIBLE_STDOUT_CALLBACK': 'json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'}
+    # ansible-core has no json callback: parse the default one's `localhost | STATUS => {json}`.
+    extra = {'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default', 'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json'}
     extra.update(env or {})
     res = run(cmd, env=extra, timeout=timeout)
-    try:
-        data = json.loads(res.stdout)
-        task = data['plays'][0]['tasks'][0]['hosts']['localhost']
-    except (ValueError, KeyError, IndexError):
-        task = None
+    task = None
+    marker = res.stdout.find(' => {')
+    if marker >= 0:
+        try:
+            task = json.loads(res.stdout[marker + 4:])
+        except ValueError:
+            task = None
     return res, task
 
 

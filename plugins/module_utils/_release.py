@@ -495,10 +495,16 @@ def apply(session, req, check_mode=False, lock_factory=None):
         return out
     out.changed = True
     out.report = plan.report + dplan.report + aplan.report
+    locks = sorted(set([req.release] + ([default_after] if aplan.ops else [])))
+    if not req.allow_chunked:
+        # Refuse an oversize change before taking locks or creating any bookkeeping node.
+        _, body, book, _ = _transaction(req, snap, target, meta, plan, dplan, aplan)
+        size = request_size(body + book, session.acl, hosts_without_chroot(session.hosts)[1])
+        if size + FENCE_ALLOWANCE * len(locks) > req.max_request_bytes:
+            raise _too_large(req, len(body), size + FENCE_ALLOWANCE * len(locks))
     if check_mode:
         out.zk_seconds = time.time() - t0
         return out
-    locks = sorted(set([req.release] + ([default_after] if aplan.ops else [])))
     held = []
     try:
         for name in locks:
@@ -537,6 +543,43 @@ def _fences(session, held):
     return fences
 
 
+def _transaction(req, snap, target, meta, plan, dplan, aplan):
+    """(revision id, body ops, bookkeeping ops, guard ops) of one publish, fences excluded."""
+    hpath = history_path(req.admin_root, req.release)
+    revision = next_revision(snap.history)
+    record = {
+        'format': 1, 'release': req.release, 'revision': revision,
+        'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        'operator': req.operator, 'package': req.package, 'action': req.action,
+        'digest_before': state_digest(snap.state) if snap.exists else None,
+        'digest_after': meta['digest'], 'default_release_before': snap.default_release,
+        'before': state_to_json(snap.state),
+    }
+    book = [('create', '%s/%s' % (hpath, revision), encode_revision(record))]
+    excess = len(snap.history) + 1 - max(1, req.keep)
+    for old in snap.history[:max(0, excess)]:
+        book.append(('delete', '%s/%s' % (hpath, old), -1))
+    body = plan.ops + dplan.ops + aplan.ops
+    guard = []
+    if snap.exists and target['exists']:
+        # The versioned metadata write fails the commit if anyone touched the release node since
+        # we read it; chunked writes check the same version in their first part.
+        body.append(('set', release_path(req.release), encode(meta), snap.meta_stat.version))
+        guard = [('check', release_path(req.release), snap.meta_stat.version)]
+    return revision, body, book, guard
+
+
+def _too_large(req, count, size):
+    return ZkRequestTooLarge(
+        'the change to %s is %d operations in a %d-byte request, over the %d-byte limit of one '
+        'ZooKeeper transaction (jute.maxbuffer); nothing was written. Set allow_chunked=true to '
+        'write it in several transactions (not atomic for readers), or raise max_request_bytes '
+        'together with the servers\' jute.maxbuffer' % (release_path(req.release), count, size, req.max_request_bytes))
+
+
+FENCE_ALLOWANCE = 160  # bytes per lock fence (a check op on the lock node), added before locking
+
+
 def _write_locked(session, req, held, out, t0):
     _, chroot = hosts_without_chroot(session.hosts)
     hpath = history_path(req.admin_root, req.release)
@@ -559,28 +602,9 @@ def _write_locked(session, req, held, out, t0):
             out.zk_seconds = time.time() - t0
             return out
         out.report = plan.report + dplan.report + aplan.report
-        revision = next_revision(snap.history)
-        record = {
-            'format': 1, 'release': req.release, 'revision': revision, 'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-            'operator': req.operator, 'package': req.package, 'action': req.action,
-            'digest_before': state_digest(snap.state) if snap.exists else None,
-            'digest_after': meta['digest'], 'default_release_before': snap.default_release,
-            'before': state_to_json(snap.state),
-        }
-        book = []
         if not snap.history:
             session.ensure_path(hpath)
-        book.append(('create', '%s/%s' % (hpath, revision), encode_revision(record)))
-        excess = len(snap.history) + 1 - max(1, req.keep)
-        for old in snap.history[:max(0, excess)]:
-            book.append(('delete', '%s/%s' % (hpath, old), -1))
-        body = plan.ops + dplan.ops + aplan.ops
-        guard = []
-        if snap.exists and target['exists']:
-            # The versioned metadata write fails the commit if anyone touched the release node since
-            # we read it; chunked writes check the same version in their first part.
-            body.append(('set', release_path(req.release), encode(meta), snap.meta_stat.version))
-            guard = [('check', release_path(req.release), snap.meta_stat.version)]
+        revision, body, book, guard = _transaction(req, snap, target, meta, plan, dplan, aplan)
         fences = _fences(session, held)
         ops = fences + body + book
         size = request_size(ops, session.acl, chroot)
@@ -589,12 +613,7 @@ def _write_locked(session, req, held, out, t0):
                 session.commit(ops, 'publish %s' % release_path(req.release))
                 out.transactions = 1
             elif not req.allow_chunked:
-                raise ZkRequestTooLarge(
-                    'the change to %s is %d operations in a %d-byte request, over the %d-byte limit of one '
-                    'ZooKeeper transaction (jute.maxbuffer); nothing was written. Set allow_chunked=true to '
-                    'write it in several transactions (not atomic for readers), or raise max_request_bytes '
-                    'together with the servers\' jute.maxbuffer' % (release_path(req.release), len(body), size,
-                                                                     req.max_request_bytes))
+                raise _too_large(req, len(body), size)
             else:
                 # Metadata and the revision go last, so an interrupted chunked write is re-planned
                 # and completed by the next run, and verify=fast never trusts a partial write.
