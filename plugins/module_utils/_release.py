@@ -329,7 +329,8 @@ def operator_name():
 
 
 def encode_revision(doc):
-    return zlib.compress(encode(doc), 6)
+    # ASCII escapes keep undecodable node data (surrogate-escaped bytes) exact through JSON.
+    return zlib.compress(json.dumps(doc, sort_keys=True, separators=(',', ':')).encode('ascii'), 6)
 
 
 def decode_revision(data, where):

@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+"""release_lookup through real `ansible` runs. The tree is written with raw kazoo, as VMS would see it."""
+
+import json
+
+import pytest
+
+import helpers
+
+MODULE = 'gameops.elastic_release.release_lookup'
+
+
+def write_release(client, release, url, versions=(), sections=(), servers=None):
+    client.ensure_path('/releases/%s/versions' % release)
+    client.ensure_path('/releases/%s/sections' % release)
+    client.ensure_path('/releases/%s/servers' % release)
+    client.create('/releases/%s/global_url' % release, url.encode())
+    for v in versions:
+        client.create('/releases/%s/versions/%s' % (release, v), b'')
+    for s in sections:
+        client.create('/releases/%s/sections/%s' % (release, s), json.dumps({'name': 'S' + s}).encode())
+    for ip, data in (servers or {}).items():
+        client.create('/releases/%s/servers/%s' % (release, ip), json.dumps(data).encode())
+
+
+@pytest.fixture
+def project(zk):
+    c = zk.client
+    write_release(c, 'production', 'http://prod:9000', versions=['1.0', '1.1', '2.0'], sections=['1001', '1002'],
+                  servers={'10.0.0.1': {'services': {'gameserver': 'dev.1'}}})
+    write_release(c, 'gray1', 'http://gray:9000', versions=['2.0'], sections=['1003'],
+                  servers={'10.0.0.2': {'services': {'gameserver': 'dev.2'}}})
+    write_release(c, 'appstore_review', 'http://review:9000', versions=['2.1'], sections=['2001'],
+                  servers={'10.0.9.1': {}})
+    c.create('/default_release', b'{"name": "production"}')
+    return zk
+
+
+def lookup(zk, **args):
+    args.setdefault('hosts', zk.hosts)
+    return helpers.adhoc(MODULE, args)
+
+
+@pytest.mark.parametrize('args,release,url', [
+    ({'section_id': '1001'}, 'production', 'http://prod:9000'),
+    ({'section_id': '1003'}, 'gray1', 'http://gray:9000'),
+    ({'inner_ip': '10.0.0.2'}, 'gray1', 'http://gray:9000'),
+    ({'inner_ip': '10.0.9.1'}, 'appstore_review', 'http://review:9000'),
+    ({'version': '1.1'}, 'production', 'http://prod:9000'),   # only in the default release
+    ({'version': '2.0'}, 'gray1', 'http://gray:9000'),        # non-default release wins
+    ({'version': '2.1'}, 'appstore_review', 'http://review:9000'),
+])
+def test_lookup_answers_per_contract(project, args, release, url):
+    res, task = lookup(project, **args)
+    assert res.rc == 0, res
+    assert task['changed'] is False
+    assert task['release'] == release
+    assert task['global_url'] == url
+    assert task['default_release'] == 'production'
+    assert task['is_default'] is (release == 'production')
+    assert task['found'] is True
+    assert task['path'].startswith('/releases/%s/' % release)
+
+
+def test_lookup_returns_node_data(project):
+    res, task = lookup(project, inner_ip='10.0.0.1')
+    assert task['data'] == {'services': {'gameserver': 'dev.1'}}
+    res, task = lookup(project, section_id='1002')
+    assert task['data'] == {'name': 'S1002'}
+
+
+def test_missing_items(project):
+    res, task = lookup(project, section_id='9999')
+    assert res.rc != 0
+    assert 'section id 9999 is owned by no release' in task['msg']
+    res, task = lookup(project, section_id='9999', fail_on_missing=False)
+    assert res.rc == 0 and task['release'] is None and task['found'] is False
+    res, task = lookup(project, version='9.9')
+    assert res.rc != 0 and 'version 9.9 is listed by no release' in task['msg']
+    res, task = lookup(project, version='9.9', fail_on_missing=False)
+    assert res.rc == 0 and task['release'] == 'production' and task['found'] is False
+
+
+def test_double_ownership_is_an_error_naming_both(project):
+    c = project.client
+    c.create('/releases/gray1/sections/1001', b'{}')
+    res, task = lookup(project, section_id='1001')
+    assert res.rc != 0
+    assert 'gray1 and production' in task['msg']
+    c.create('/releases/appstore_review/versions/2.0', b'')
+    res, task = lookup(project, version='2.0')
+    assert res.rc != 0
+    assert 'appstore_review and gray1' in task['msg']
+
+
+def test_ipv6_and_canonical_ip(project):
+    project.client.create('/releases/gray1/servers/fd00::1', b'{}')
+    res, task = lookup(project, inner_ip='fd00:0::1')
+    assert res.rc == 0, res
+    assert task['release'] == 'gray1'
+
+
+def test_exactly_one_question(project):
+    res, task = lookup(project, section_id='1001', inner_ip='10.0.0.1')
+    assert res.rc != 0 and 'mutually exclusive' in task['msg']
+    res, task = lookup(project)
+    assert res.rc != 0 and 'one of the following is required' in task['msg']
+
+
+def test_lookup_is_check_mode_safe(project):
+    before = project.tree()
+    res, task = helpers.adhoc(MODULE, {'hosts': project.hosts, 'section_id': '1003'}, check=True)
+    assert res.rc == 0 and task['release'] == 'gray1'
+    assert project.tree() == before
