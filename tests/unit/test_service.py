@@ -1,0 +1,322 @@
+# -*- coding: utf-8 -*-
+"""server_start's logic without ZooKeeper: commands, validation, and real processes started,
+recognised, left alone, restarted and stopped (the release is passed in, as the controller does)."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import gameservice
+import zkserver
+from ansible.module_utils import testing
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _service
+from ansible_collections.gameops.elastic_release.plugins.modules import server_start
+
+VALUES = dict(release='gray1', section_id='1001', inner_ip='10.0.0.1', version='dev.1', global_url='http://g:9000',
+              install_root='/data/game', service='gameserver')
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+def test_default_command():
+    argv = _service.render_command(_service.default_template('1001'), VALUES)
+    assert argv == ['/data/game/version/gameserver/dev.1/bin/gameserver', '--release', 'gray1', '--section', '1001']
+    assert _service.default_template(None) == _service.DEFAULT_COMMAND
+
+
+def test_placeholders_fill_exactly_one_argument():
+    hostile = dict(VALUES, global_url='http://x/ --evil; rm -rf / $(id) `id`')
+    argv = _service.render_command(['/bin/gs', '--url={global_url}', '{{literal}}', '{global_url}'], hostile)
+    assert argv == ['/bin/gs', '--url=' + hostile['global_url'], '{literal}', hostile['global_url']]
+
+
+@pytest.mark.parametrize('template,message', [
+    (['/bin/gs', '{nope}'], 'unknown placeholder {nope}'),
+    (['/bin/gs', '{release.__class__}'], 'unknown placeholder'),
+    (['/bin/gs', '{release[0]}'], 'unknown placeholder'),
+    (['/bin/gs', '{release!r}'], 'no conversion or format spec'),
+    (['/bin/gs', '{release:>40}'], 'no conversion or format spec'),
+    (['/bin/gs', '{release'], 'literal brace'),
+    (['/bin/gs', '}'], 'literal brace'),
+    (['gs', '{release}'], 'absolute path'),
+    (['{version}/gs'], 'absolute path'),
+    ([], 'non-empty list'),
+    (['/bin/gs', 5], 'must be a string'),
+])
+def test_bad_templates(template, message):
+    with pytest.raises(_service.ServiceError, match=message.replace('{', r'\{').replace('}', r'\}').replace('[', r'\[')):
+        _service.render_command(template, VALUES)
+
+
+def test_placeholder_without_value():
+    with pytest.raises(_service.ServiceError, match=r'uses \{section_id\}, which has no value'):
+        _service.render_command(['/bin/gs', '{section_id}'], dict(VALUES, section_id=None))
+
+
+@pytest.mark.parametrize('cmdline,argv,ok', [
+    (['/a/gs', '--release', 'x'], ['/a/gs', '--release', 'x'], True),
+    (['/usr/bin/python3', '/a/gs', '--release', 'x'], ['/a/gs', '--release', 'x'], True),   # #!/usr/bin/python3
+    (['python3', '-u', '/a/gs', '--release', 'x'], ['/a/gs', '--release', 'x'], True),      # #!/usr/bin/env python3 -u
+    (['/a/gs', '--release', 'y'], ['/a/gs', '--release', 'x'], False),
+    (['/a/b', '/c', '/d', '/a/gs', '--release', 'x'], ['/a/gs', '--release', 'x'], False),
+    (['/a/gs', '--release', 'x', 'more'], ['/a/gs', '--release', 'x'], False),
+    (None, ['/a/gs'], False),
+])
+def test_argv_matches(cmdline, argv, ok):
+    assert _service.argv_matches(cmdline, argv) is ok
+
+
+def test_version_from_node_data():
+    assert _service.version_from_data({'services': {'gameserver': 'dev.1'}}, 'gameserver', 'X') == 'dev.1'
+    with pytest.raises(_service.ServiceError, match='/releases/p/servers/10.0.0.1 has no version for service '
+                                                    'gameserver \\(services listed: vms\\)'):
+        _service.version_from_data({'services': {'vms': '1'}}, 'gameserver', '/releases/p/servers/10.0.0.1')
+    with pytest.raises(_service.ServiceError, match='names no services'):
+        _service.version_from_data({}, 'gameserver', 'X')
+    with pytest.raises(_service.ServiceError, match='invalid version'):
+        _service.version_from_data({'services': {'gameserver': '../../bin'}}, 'gameserver', 'X')
+
+
+# ---- the request ------------------------------------------------------------------------------
+
+def params(**over):
+    p = dict(service='gameserver', install_root='/data/game', inner_ip='10.0.0.1', state='started')
+    p.update(over)
+    return p
+
+
+@pytest.mark.parametrize('over,message', [
+    ({'section_id': '1001; touch /tmp/pwned'}, 'invalid section id'),
+    ({'section_id': '$(id)'}, 'invalid section id'),
+    ({'inner_ip': '10.0.0.1 && id'}, 'not an IPv4 or IPv6 address'),
+    ({'service': 'game server'}, 'invalid service name'),
+    ({'service': '../bin'}, 'invalid service name'),
+    ({'version': '../x'}, 'invalid version'),
+    ({'release': 'gray1;id', 'version': '1'}, 'invalid release name'),
+    ({'release': 'gray1'}, 'without version'),
+    ({'install_root': 'data/game'}, 'absolute path'),
+    ({'global_url': 'not a url'}, 'invalid global_url'),
+    ({'inner_ip': None}, 'give section_id or inner_ip'),
+    ({'command': ['/bin/x', '{oops}']}, 'unknown placeholder'),
+    ({'ready_port': 70000}, 'ready_port'),
+])
+def test_request_refuses_bad_input(over, message):
+    with pytest.raises(_service.ServiceError, match=message):
+        _service.Request(params(**over))
+
+
+def test_request_files():
+    req = _service.Request(params(section_id='1001'))
+    assert req.pid_file == '/data/game/run/gameserver-1001.pid'
+    assert req.log_file == '/data/game/run/gameserver-1001.log'
+    req = _service.Request(params(run_dir='/var/run/game'))
+    assert req.pid_file == '/var/run/game/gameserver.pid'
+    # Stopping needs neither an owner nor ZooKeeper.
+    assert _service.Request(params(inner_ip=None, state='stopped')).state == 'stopped'
+
+
+# ---- real processes ---------------------------------------------------------------------------
+
+def no_zookeeper():
+    raise AssertionError('a resolved release must not open a ZooKeeper session')
+
+
+@pytest.fixture
+def root(tmp_path):
+    roots = [str(tmp_path)]
+    yield str(tmp_path)
+    gameservice.stop_all(roots)
+
+
+def install(root, version='dev.1'):
+    port = zkserver.free_ports(1)[0]
+    gameservice.install(root, version, port=port)
+    return port
+
+
+def run(root, check=False, **over):
+    p = dict(service='gameserver', install_root=root, inner_ip='10.0.0.1', release='gray1', version='dev.1',
+             ready_delay=0.2, stop_timeout=5)
+    p.update(over)
+    return _service.execute(_service.Request(p), no_zookeeper, check_mode=check)
+
+
+def test_start_is_idempotent_and_stop_stops(root):
+    port = install(root)
+    res = run(root, check=True, ready_port=port)
+    assert res['changed'] and res['action'] == 'started' and res['pid'] is None
+    assert not os.path.exists(os.path.join(root, 'run'))           # check mode starts nothing
+
+    res = run(root, ready_port=port)
+    assert res['changed'] and res['action'] == 'started'
+    assert res['cmd'] == [os.path.join(root, 'version/gameserver/dev.1/bin/gameserver'), '--release', 'gray1']
+    assert gameservice.query(port) == {'release': 'gray1', 'section': None, 'pid': res['pid'], 'version': 'dev.1'}
+    assert gameservice.cmdline(res['pid'])[-2:] == ['--release', 'gray1']
+    with open(os.path.join(root, 'run', 'gameserver.pid')) as f:
+        assert int(f.read()) == res['pid']
+    # stdin is /dev/null, and the process leads its own session (a daemon)
+    assert os.readlink('/proc/%d/fd/0' % res['pid']) == '/dev/null'
+    assert os.getsid(res['pid']) == res['pid']
+
+    again = run(root, ready_port=port)
+    assert again['changed'] is False and again['action'] == 'none' and again['pid'] == res['pid']
+
+    stopped = run(root, state='stopped', release=None, version=None)
+    assert stopped['changed'] and stopped['pid'] == res['pid'] and stopped['signal'] == 'SIGTERM'
+    assert stopped['release'] == 'gray1'
+    assert not gameservice.alive(res['pid'])
+    assert not os.path.exists(os.path.join(root, 'run', 'gameserver.pid'))
+    assert 'SIGTERM, exiting' in open(os.path.join(root, 'run', 'gameserver.log')).read()
+    assert run(root, state='stopped', release=None, version=None)['changed'] is False
+
+
+def test_changed_release_is_left_running_unless_asked(root):
+    port = install(root)
+    first = run(root, ready_port=port)
+    drift = run(root, release='production', ready_port=port)
+    assert drift['changed'] is False and drift['action'] == 'drift' and drift['pid'] == first['pid']
+    assert 'runs' in drift['warnings'][0] and 'release gray1' in drift['warnings'][0]
+    assert 'release production' in drift['warnings'][0]
+    assert gameservice.query(port)['release'] == 'gray1'
+
+    restarted = run(root, release='production', ready_port=port, restart_on_change=True)
+    assert restarted['changed'] and restarted['action'] == 'restarted' and restarted['pid'] != first['pid']
+    assert gameservice.query(port)['release'] == 'production'
+    assert not gameservice.alive(first['pid'])
+
+    # state=restarted restarts even an unchanged service
+    again = run(root, release='production', ready_port=port, state='restarted')
+    assert again['changed'] and again['pid'] != restarted['pid']
+
+
+def test_stale_pid_file_never_signals_a_stranger(root):
+    install(root)
+    os.makedirs(os.path.join(root, 'run'))
+    stranger = subprocess.Popen(['sleep', '60'])
+    try:
+        with open(os.path.join(root, 'run', 'gameserver.pid'), 'w') as f:
+            f.write('%d\n' % stranger.pid)
+        assert run(root, state='stopped', release=None, version=None)['changed'] is False
+        assert stranger.poll() is None                                # still alive
+        with open(os.path.join(root, 'run', 'gameserver.pid'), 'w') as f:
+            f.write('%d\n' % stranger.pid)
+        res = run(root)
+        assert res['changed'] and res['pid'] != stranger.pid and stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_a_service_that_exits_fails_with_its_log(root):
+    port = install(root)
+    os.makedirs(os.path.join(root, 'version/gameserver/dev.1/etc'), exist_ok=True)
+    with open(os.path.join(root, 'version/gameserver/dev.1/etc/gameserver.json'), 'w') as f:
+        json.dump({}, f)                                              # no port: the server refuses to run
+    with pytest.raises(_service.ServiceError) as err:
+        run(root, ready_port=port)
+    assert 'exited with code 2' in str(err.value) and 'no port' in str(err.value)
+    assert not os.path.exists(os.path.join(root, 'run', 'gameserver.pid'))
+
+
+def test_port_held_by_someone_else(root):
+    port = install(root)
+    holder = socket.socket()
+    holder.bind(('127.0.0.1', port))
+    holder.listen(1)
+    try:
+        with pytest.raises(_service.ServiceError, match='port %d already accepts connections' % port):
+            run(root, ready_port=port)
+    finally:
+        holder.close()
+    assert not os.path.exists(os.path.join(root, 'run', 'gameserver.pid'))
+
+
+def test_not_ready_in_time_is_stopped_again(root):
+    install(root)
+    other = zkserver.free_ports(1)[0]
+    with pytest.raises(_service.ServiceError, match='did not accept connections on 127.0.0.1:%d within 0.5s; stopped' % other):
+        run(root, ready_port=other, ready_timeout=0.5)
+    assert not os.path.exists(os.path.join(root, 'run', 'gameserver.pid'))
+
+
+def test_sigkill_after_stop_timeout(root):
+    stubborn = os.path.join(root, 'stubborn')
+    with open(stubborn, 'w') as f:
+        f.write("#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n")
+    os.chmod(stubborn, 0o755)
+    res = run(root, command=[stubborn, '{release}'])
+    pid = res['pid']
+    t0 = time.time()
+    stopped = run(root, state='stopped', release=None, version=None, stop_timeout=0.5)
+    assert stopped['signal'] == 'SIGKILL' and 0.5 <= time.time() - t0 < 5
+    assert not gameservice.alive(pid)
+
+
+def test_missing_program(root):
+    with pytest.raises(_service.ServiceError, match='does not exist \\(is version dev.9 unpacked under'):
+        run(root, version='dev.9')
+    res = run(root, version='dev.9', check=True)
+    assert res['changed'] and 'does not exist yet' in res['warnings'][0]
+
+
+def test_service_gets_no_collection_secrets(root, monkeypatch):
+    monkeypatch.setenv('ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL', 'user:secret')
+    monkeypatch.setenv('GAME_LANG', 'zh_CN')
+    dump = os.path.join(root, 'envdump')
+    with open(dump, 'w') as f:
+        f.write('#!/bin/sh\nenv > "$0.out"\nexec sleep 60\n')
+    os.chmod(dump, 0o755)
+    run(root, command=[dump])
+    deadline = time.time() + 5
+    while time.time() < deadline and not os.path.exists(dump + '.out'):
+        time.sleep(0.05)
+    env = open(dump + '.out').read()
+    assert 'GAME_LANG=zh_CN' in env and 'user:secret' not in env and 'ELASTIC_RELEASE_ZK' not in env
+
+
+# ---- the module's main() ------------------------------------------------------------------------
+
+def run_main(args, capsys):
+    with testing.patch_module_args(args):
+        with pytest.raises(SystemExit):
+            server_start.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_module_main(root, capsys):
+    port = install(root)
+    args = dict(service='gameserver', install_root=root, section_id='1001', release='gray1', version='dev.1',
+                ready_port=port, _ansible_check_mode=True)
+    out = run_main(args, capsys)
+    assert out['changed'] is True and out['action'] == 'started' and out['pid'] is None
+    assert out['cmd'][-4:] == ['--release', 'gray1', '--section', '1001']
+    assert out['source'] == 'given'
+
+    out = run_main(dict(args, section_id='1001; touch %s/pwned' % root, _ansible_check_mode=False), capsys)
+    assert out['failed'] is True and "invalid section id '1001; touch" in out['msg']
+    assert not os.path.exists(os.path.join(root, 'pwned')) and not os.path.exists(os.path.join(root, 'run'))
+
+    out = run_main(dict(args, release='gray1', version=None), capsys)
+    assert out['failed'] is True and 'version' in out['msg']
+
+
+def test_module_main_real_start(root, capsys):
+    port = install(root)
+    out = run_main(dict(service='gameserver', install_root=root, inner_ip='10.0.0.1', release='production',
+                        version='dev.1', ready_port=port), capsys)
+    assert out['changed'] is True and gameservice.query(port)['release'] == 'production'
+    assert os.kill(out['pid'], 0) is None
+    os.kill(out['pid'], signal.SIGTERM)
+
+
+def test_module_has_no_shell():
+    # The whole module_utils never asks for a shell.
+    source = open(_service.__file__).read()
+    assert 'shell=True' not in source and 'os.system' not in source and 'sh -c' not in source
+    assert sys.executable
