@@ -57,7 +57,7 @@ if [ "${SETUP_FORCE:-0}" != 1 ] && $tools_ok && [ -f "$stamp" ] && [ "$(cat "$st
     log "Python requirements unchanged since the last install"
 else
     log "pip install -r requirements-dev.txt ($PYTHON)"
-    "$PYTHON" -m pip install --disable-pip-version-check --root-user-action=ignore -q -r requirements-dev.txt
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
     echo "$want" > "$stamp"
 fi
 

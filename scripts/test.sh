@@ -146,6 +146,11 @@ step_molecule() {
 }
 
 # --- main ---------------------------------------------------------------------------------------
+"$PYTHON" - <<'PY' || true
+import sys
+from ansible.release import __version__ as core
+print('python %s (%s), ansible-core %s' % (sys.version.split()[0], sys.executable, core))
+PY
 steps=("$@")
 if ((${#steps[@]} == 0)); then
     steps=(lint sanity pytest molecule)
