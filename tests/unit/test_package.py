@@ -724,14 +724,13 @@ def test_hostile_upgrade_packages(tmp_path):
         assert tree_state(tmp_path) == state, case
         os.unlink(path)
     assert tree_state(tmp_path) == before
-    escape = write_tgz(tmp_path / 'c-1_c-2.tar.gz', [(tinfo('manifest.json', data=_manifest()), _manifest()),
-                                                      (tinfo('files/x', 'symlink', linkname='/etc'), None)])
+    manifest = (tinfo('manifest.json', data=_manifest()), _manifest())
+    escape = write_tgz(tmp_path / 'c-1_c-2.tar.gz', [manifest, (tinfo('files/x', 'symlink', linkname='/etc'), None)])
     with pytest.raises(P.UnsafeArchiveError) as err:
         P.apply_upgrade(escape, str(tree))
     assert "'files/x'" in str(err.value)
     os.unlink(escape)
-    extra = write_tgz(tmp_path / 'c-1_c-2.tar.gz', [(tinfo('manifest.json', data=_manifest()), _manifest()),
-                                                     (tinfo('install.sh', data=b'rm -rf /'), b'rm -rf /')])
+    extra = write_tgz(tmp_path / 'c-1_c-2.tar.gz', [manifest, (tinfo('install.sh', data=b'rm -rf /'), b'rm -rf /')])
     with pytest.raises(P.UnsafeArchiveError) as err:
         P.apply_upgrade(extra, str(tree))
     assert "'install.sh'" in str(err.value)
