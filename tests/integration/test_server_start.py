@@ -1,0 +1,288 @@
+# -*- coding: utf-8 -*-
+"""Starting game services by release, against a real ZooKeeper and real processes.
+
+Two releases share one deploy location (production is the default, gray1 a gray release). Local
+"hosts" differ by their inner_ip variable, their install root and their port; each runs the example
+game service (tests/fixtures/gameservice). What runs is checked independently of the module: pid
+files, /proc/<pid>/cmdline, and the JSON line each service answers on its port. Every process a
+test starts is stopped by the `fleet` fixture's finalizer.
+"""
+
+import json
+import os
+import re
+
+import pytest
+
+import gameservice
+import helpers
+import zkserver
+
+PLAYBOOK = os.path.join(helpers.ROOT, 'playbooks', 'start.yml')
+RECAP_RE = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def put(client, path, data=b''):
+    client.ensure_path(path)
+    client.set(path, data if isinstance(data, bytes) else json.dumps(data).encode())
+
+
+def services(version):
+    return {'services': {'gameserver': version}}
+
+
+@pytest.fixture
+def releases(zk):
+    c = zk.client
+    put(c, '/default_release', {'name': 'production'})
+    put(c, '/releases/production/global_url', b'http://prod:9000')
+    put(c, '/releases/production/versions/1.0')
+    put(c, '/releases/production/sections/1001', services('dev.1'))
+    put(c, '/releases/production/servers/10.0.0.1', services('dev.1'))
+    put(c, '/releases/production/servers/10.0.0.3', {'services': {'vms': 'v1'}})     # no gameserver version
+    put(c, '/releases/gray1/global_url', b'http://gray:9000')
+    put(c, '/releases/gray1/versions/1.1')
+    put(c, '/releases/gray1/sections/1003', services('dev.2'))
+    put(c, '/releases/gray1/servers/10.0.0.2', services('dev.2'))
+    return zk
+
+
+class Fleet(object):
+    """Local hosts, each with its own install root (both versions unpacked) and port."""
+
+    def __init__(self, base, hosts):
+        self.base = base
+        self.hosts = hosts
+        self.ports = dict(zip(hosts, zkserver.free_ports(len(hosts))))
+        self.pwned = os.path.join(base, 'pwned')
+        for name in hosts:
+            for version in ('dev.1', 'dev.2'):
+                gameservice.install(self.root(name), version, port=self.ports[name])
+
+    def root(self, name):
+        return os.path.join(self.base, name)
+
+    def inventory(self, **host_vars):
+        """An INI-free YAML inventory (JSON is YAML) with every host on the local connection."""
+        inv = {'all': {'hosts': {}, 'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': helpers.PYTHON}}}
+        for name, hv in self.hosts.items():
+            hv = dict(hv, server_start_install_root=self.root(name), server_start_ready_port=self.ports[name],
+                      server_start_ready_timeout=20)
+            hv.update(host_vars.get(name, {}))
+            inv['all']['hosts'][name] = hv
+        path = os.path.join(self.base, 'inventory.yml')
+        with open(path, 'w') as f:
+            json.dump(inv, f)
+        return path
+
+    def pid(self, name, section=None):
+        return gameservice.read_pid(os.path.join(self.root(name), 'run', 'gameserver%s.pid' % ('-' + section if section else '')))
+
+    def running(self, name, section=None):
+        pid = self.pid(name, section)
+        return pid if pid and gameservice.alive(pid) else None
+
+    def answer(self, name):
+        return gameservice.query(self.ports[name])
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    created = []
+
+    def make(hosts):
+        f = Fleet(str(tmp_path), hosts)
+        created.append(f)
+        return f
+    yield make
+    gameservice.stop_all([str(tmp_path)])
+
+
+def start(zk, inventory, check=False, **extra):
+    extra.setdefault('elastic_release_zk_hosts', zk.hosts)
+    res = helpers.run(['ansible-playbook', '-i', inventory, PLAYBOOK, '-e', json.dumps(extra)] + (['--check'] if check else []),
+                      env={'ANSIBLE_SHOW_CUSTOM_STATS': '1', 'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default'})
+    recap = dict((m.group(1), {'ok': int(m.group(2)), 'changed': int(m.group(3)), 'failed': int(m.group(5))})
+                 for m in RECAP_RE.finditer(res.stdout))
+    stats = None
+    match = re.search(r'^\s*RUN: (\{.*\})\s*$', res.stdout, re.M)
+    if match:
+        stats = json.loads(match.group(1))
+    return res, recap, stats
+
+
+HOSTS = {
+    'prod': {'inner_ip': '10.0.0.1'},
+    'gray': {'inner_ip': '10.0.0.2'},
+    # a production machine serving a gray section: the section decides
+    'graysection': {'inner_ip': '10.0.0.1', 'server_start_section_id': '1003'},
+    'orphan': {'inner_ip': '10.9.9.9'},
+    'payload': {'inner_ip': '10.0.0.1', 'server_start_section_id': None},   # set per test
+    # a CMDB host that runs other services: skipped, not failed
+    'global': {'inner_ip': '10.0.0.5', 'services': ['global', 'vms']},
+}
+
+
+def test_fleet_starts_each_host_with_its_release(releases, fleet):
+    zk = releases
+    f = fleet(HOSTS)
+    inv = f.inventory(payload={'server_start_section_id': '1001; touch %s' % f.pwned})
+
+    res, recap, _ = start(zk, inv, check=True)
+    assert recap['prod']['changed'] == 1 and recap['prod']['failed'] == 0, res
+    assert not any(f.pid(h) for h in HOSTS) and f.pid('graysection', '1003') is None   # check mode starts nothing
+
+    res, recap, stats = start(zk, inv)
+    assert res.rc == 2, res                                  # some hosts failed, the others started
+    for name, release, version, section in (('prod', 'production', 'dev.1', None), ('gray', 'gray1', 'dev.2', None),
+                                            ('graysection', 'gray1', 'dev.2', '1003')):
+        assert recap[name] == dict(recap[name], changed=1, failed=0), res
+        pid = f.running(name, section)
+        assert pid, (name, res)
+        argv = gameservice.cmdline(pid)
+        assert argv[-len(['--release', release]):] == ['--release', release] or argv[-4:] == ['--release', release, '--section', section]
+        assert argv[argv.index('--release') + 1] == release
+        assert f.answer(name) == {'release': release, 'section': section, 'pid': pid, 'version': version}
+        assert stats['elastic_release_services'][name]['pid'] == pid
+        assert stats['elastic_release_services'][name]['release'] == release
+
+    # A host owned by no release fails clearly and starts nothing.
+    assert recap['orphan']['failed'] == 1
+    assert 'cannot start gameserver on orphan: server inner IP 10.9.9.9 is owned by no release' in res.stdout
+    assert not os.path.exists(os.path.join(f.root('orphan'), 'run'))
+    # A section id crafted as a shell payload is refused as one value; nothing ran.
+    assert recap['payload']['failed'] == 1
+    assert "cannot start gameserver on payload: invalid section id '1001; touch /" in res.stdout
+    assert not os.path.exists(f.pwned) and not os.path.exists(os.path.join(f.root('payload'), 'run'))
+    # A host whose services do not include gameserver is left alone.
+    assert recap['global']['failed'] == 0 and not os.path.exists(os.path.join(f.root('global'), 'run'))
+    assert 'global' not in stats['elastic_release_services']
+
+    # Idempotent, whether the controller or each host resolves the release.
+    for mode in ('controller', 'host'):
+        res, recap, _ = start(zk, inv, elastic_release_resolve=mode)
+        assert all(recap[h]['changed'] == 0 for h in recap), (mode, res)
+        assert recap['prod']['failed'] == 0 and recap['orphan']['failed'] == 1, (mode, res)
+        assert 'server inner IP 10.9.9.9 is owned by no release' in res.stdout, (mode, res)
+        assert "invalid section id '1001; touch /" in res.stdout, (mode, res)
+    assert not os.path.exists(f.pwned)
+
+
+def test_release_change_restarts_only_when_asked(releases, fleet):
+    zk = releases
+    f = fleet({'prod': {'inner_ip': '10.0.0.1'}, 'novers': {'inner_ip': '10.0.0.3'}})
+    inv = f.inventory()
+    res, recap, _ = start(zk, inv)
+    first = f.running('prod')
+    assert first and f.answer('prod')['release'] == 'production', res
+    # A node without a version for the service starts nothing and says why.
+    assert recap['novers']['failed'] == 1
+    assert '/releases/production/servers/10.0.0.3 has no version for service gameserver (services listed: vms)' in res.stdout
+    assert not f.pid('novers')
+
+    # The gray release takes the host over (as a gray publish with the server would do).
+    zk.client.delete('/releases/production/servers/10.0.0.1')
+    put(zk.client, '/releases/gray1/servers/10.0.0.1', services('dev.2'))
+
+    res, recap, _ = start(zk, inv, target='prod')
+    assert recap['prod']['changed'] == 0 and f.running('prod') == first, res
+    assert 'left running; use state=restarted or restart_on_change=true' in res.output
+    assert f.answer('prod')['release'] == 'production'
+
+    res, recap, stats = start(zk, inv, target='prod', server_start_restart_on_change=True)
+    assert recap['prod']['changed'] == 1, res
+    second = f.running('prod')
+    assert second != first and not gameservice.alive(first)
+    assert f.answer('prod') == {'release': 'gray1', 'section': None, 'pid': second, 'version': 'dev.2'}
+    assert stats['elastic_release_services']['prod']['action'] == 'restarted'
+
+    res, recap, stats = start(zk, inv, target='prod', server_start_state='stopped')
+    assert recap['prod']['changed'] == 1 and not gameservice.alive(second) and f.pid('prod') is None, res
+    assert stats['elastic_release_services']['prod'] == dict(stats['elastic_release_services']['prod'], action='stopped',
+                                                              release='gray1', pid=second)
+    res, recap, _ = start(zk, inv, target='prod', server_start_state='stopped')
+    assert recap['prod']['changed'] == 0, res
+
+
+def test_module_looks_up_the_section(releases, tmp_path):
+    zk = releases
+    root = str(tmp_path)
+    port = zkserver.free_ports(1)[0]
+    gameservice.install(root, 'dev.2', port=port)
+    args = dict(hosts=zk.hosts, service='gameserver', install_root=root, section_id='1003', inner_ip='10.0.0.1',
+                ready_port=port)
+    try:
+        res, task = helpers.adhoc('gameops.elastic_release.server_start', args, check=True)
+        assert task['changed'] is True and task['pid'] is None and task['release'] == 'gray1', res
+        assert not os.path.exists(os.path.join(root, 'run'))
+
+        res, task = helpers.adhoc('gameops.elastic_release.server_start', args)
+        assert task['changed'] is True and task['source'] == '/releases/gray1/sections/1003', res
+        assert task['global_url'] == 'http://gray:9000' and task['version'] == 'dev.2'
+        assert gameservice.query(port) == {'release': 'gray1', 'section': '1003', 'pid': task['pid'], 'version': 'dev.2'}
+
+        res, task = helpers.adhoc('gameops.elastic_release.server_start', dict(args, section_id='9999'))
+        assert res.rc != 0 and 'cannot start gameserver: section id 9999 is owned by no release' in task['msg'], res
+    finally:
+        gameservice.stop_all([root])
+
+
+# ---- the plugins -------------------------------------------------------------------------------
+
+def test_lookup_plugin(releases):
+    zk = releases
+    env = {'ELASTIC_RELEASE_ZK_HOSTS': zk.hosts}
+    res, task = helpers.adhoc('ansible.builtin.debug', {'msg': "{{ lookup('gameops.elastic_release.release', section_id='1003') }}"},
+                              env=env)
+    assert task['msg']['release'] == 'gray1' and task['msg']['data'] == services('dev.2'), res
+
+    many = ("{{ query('gameops.elastic_release.release', 'section_id=1001', {'inner_ip': '10.0.0.2'}, "
+            "inner_ip=['10.0.0.1', '10.9.9.9', '1; id'], version='1.1', service='gameserver', fail_on_missing=false) }}")
+    res, task = helpers.adhoc('ansible.builtin.debug', {'msg': many}, env=env)
+    answers = task['msg']
+    assert [a['release'] for a in answers] == ['production', 'gray1', 'production', None, None, 'gray1'], res
+    assert [a['service_version'] for a in answers] == ['dev.1', 'dev.2', 'dev.1', None, None, None]
+    assert 'owned by no release' in answers[3]['error'] and 'not an IPv4' in answers[4]['error']
+    assert answers[0]['global_url'] == 'http://prod:9000' and answers[1]['is_default'] is False
+
+    # The connection also comes from the elastic_release_zk_* variables, like the role passes it.
+    res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-e', 'elastic_release_zk_hosts=%s' % zk.hosts,
+                       '-m', 'ansible.builtin.debug', '-a', "msg={{ lookup('gameops.elastic_release.release', inner_ip='10.9.9.9') }}"])
+    assert res.rc != 0 and 'server inner IP 10.9.9.9 is owned by no release' in res.output, res
+
+
+def test_inventory_plugin_and_target(releases, tmp_path, fleet):
+    zk = releases
+    f = fleet({'10.0.0.1': {}, '10.0.0.2': {}})
+    ports = dict((ip, f.ports[ip]) for ip in ('10.0.0.1', '10.0.0.2'))
+    source = tmp_path / 'game.zookeeper.yml'
+    source.write_text(json.dumps({
+        'plugin': 'gameops.elastic_release.zookeeper',
+        'hosts': zk.hosts,
+        'keyed_groups': [{'key': "services.gameserver | default('none')", 'prefix': 'gameserver'}],
+        'compose': {
+            'ansible_connection': "'local'",
+            'ansible_python_interpreter': repr(helpers.PYTHON),
+            'server_start_install_root': "%r ~ '/' ~ inner_ip" % str(tmp_path),
+            'server_start_ready_port': '%s[inner_ip]' % json.dumps(ports),
+        },
+    }))
+    res = helpers.run(['ansible-inventory', '-i', str(source), '--list'])
+    assert res.rc == 0, res
+    inv = json.loads(res.stdout)
+    assert inv['release_production']['hosts'] == ['10.0.0.1', '10.0.0.3']
+    assert inv['release_gray1']['hosts'] == ['10.0.0.2']
+    assert inv['default_release']['hosts'] == ['10.0.0.1', '10.0.0.3']
+    assert inv['gameserver_dev_2']['hosts'] == ['10.0.0.2']
+    hv = inv['_meta']['hostvars']['10.0.0.2']
+    plain = json.loads(json.dumps(hv).replace('{"__ansible_unsafe": ', '').replace('"}', '"'))
+    assert plain['elastic_release'] == 'gray1' and plain['elastic_release_is_default'] is False
+    assert plain['inner_ip'] == plain['ansible_host'] == '10.0.0.2'
+    assert plain['services'] == {'gameserver': 'dev.2'}
+    assert plain['elastic_release_global_url'] == 'http://gray:9000'
+
+    # The start flow on one release's group of the ZooKeeper inventory.
+    res, recap, _ = start(zk, str(source), target='release_gray1')
+    assert set(recap) == {'10.0.0.2'} and recap['10.0.0.2']['changed'] == 1, res
+    assert f.answer('10.0.0.2')['release'] == 'gray1'
+    assert f.pid('10.0.0.1') is None
