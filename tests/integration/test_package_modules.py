@@ -93,7 +93,7 @@ def test_server_package_diff_shows_the_changed_member(tmp_path):
     assert res.rc == 0, res
     diff = [line for line in res.stdout.splitlines() if line[:1] in '+-' and 'config.zoo' in line]
     assert len(diff) == 2 and diff[0].startswith('-file') and diff[1].startswith('+file'), res.stdout
-    assert 'release_indicator' not in ''.join(l for l in res.stdout.splitlines() if l[:1] in '+-')
+    assert 'release_indicator' not in ''.join(line for line in res.stdout.splitlines() if line[:1] in '+-')
 
 
 def test_server_package_config_file_and_refusals(tmp_path):
