@@ -148,6 +148,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._service i
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
 KEYS = ('section_id', 'inner_ip', 'version')
+VAR_PREFIX = 'elastic_release_zk_'
 
 
 def _values(value):
@@ -229,7 +230,13 @@ def answer_all(session, asked, service=None, fail_on_missing=True):
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        # Option values taken from variables arrive as written ("{{ zk.hosts }}" in group_vars):
+        # template the connection variables, and only those, before reading them.
+        var_options = {}
+        for name in variables or {}:
+            if name.startswith(VAR_PREFIX):
+                var_options[name] = self._templar.template(variables[name])
+        self.set_options(var_options=var_options, direct=kwargs)
         options = dict((key, self.get_option(key)) for key in KEYS)
         asked = questions_from(terms, options)
         try:

@@ -249,6 +249,11 @@ def test_lookup_plugin(releases):
     res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-e', 'elastic_release_zk_hosts=%s' % zk.hosts,
                        '-m', 'ansible.builtin.debug', '-a', "msg={{ lookup('gameops.elastic_release.release', inner_ip='10.9.9.9') }}"])
     assert res.rc != 0 and 'server inner IP 10.9.9.9 is owned by no release' in res.output, res
+    # ... and such a variable may itself be a template (group_vars often are).
+    res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,', '-e', 'zk_of_the_project=%s' % zk.hosts,
+                       '-e', 'elastic_release_zk_hosts={{ zk_of_the_project }}', '-m', 'ansible.builtin.debug',
+                       '-a', "msg={{ lookup('gameops.elastic_release.release', inner_ip='10.0.0.2').release }}"])
+    assert res.rc == 0 and '"msg": "gray1"' in res.stdout, res
 
 
 def test_inventory_plugin_and_target(releases, tmp_path, fleet):
