@@ -67,7 +67,7 @@ class Result(object):
 
 
 def run(cmd, env=None, timeout=600, cwd=None, input=None):
-    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True,
+    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, check=False,
                           timeout=timeout, cwd=cwd or ROOT, input=input)
     return Result(proc, cmd)
 

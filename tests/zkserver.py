@@ -14,8 +14,8 @@ import tempfile
 import time
 
 JAVA_DIR = os.environ.get('ELASTIC_RELEASE_ZK_JARS', '/usr/share/java')
-CLASSPATH = ':'.join(os.path.join(JAVA_DIR, jar) for jar in ('zookeeper.jar', 'zookeeper-jute.jar',
-                                                                'slf4j-api.jar', 'slf4j-simple.jar'))
+CLASSPATH = ':'.join(os.path.join(JAVA_DIR, jar)
+                     for jar in ('zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar'))
 MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
 
 
@@ -35,7 +35,7 @@ def check_installed():
 def free_ports(count):
     socks, ports = [], []
     try:
-        for _ in range(count):
+        for dummy in range(count):
             s = socket.socket()
             s.bind(('127.0.0.1', 0))
             socks.append(s)
@@ -64,8 +64,11 @@ def four_letter(port, word='ruok', timeout=1.0):
 class ZkNode(object):
     """One ZooKeeper JVM: standalone, or one member of an ensemble."""
 
-    def __init__(self, workdir, client_port, myid=None, servers=None, extra=None, tick=2000):
+    def __init__(self, workdir, client_port, myid=None, servers=None, extra=None, tick=2000,
+                 extra_classpath=()):
         self.workdir = workdir
+        # Jars added after ZooKeeper's own (e.g. Netty for secureClientPort/TLS).
+        self.extra_classpath = list(extra_classpath)
         self.client_port = client_port
         self.myid = myid
         self.data_dir = os.path.join(workdir, 'data')
@@ -100,7 +103,7 @@ class ZkNode(object):
         check_installed()
         cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false']
         cmd += list(jvm_args)
-        cmd += ['-cp', CLASSPATH, MAIN, self.cfg]
+        cmd += ['-cp', ':'.join([CLASSPATH] + self.extra_classpath), MAIN, self.cfg]
         self.logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
@@ -155,13 +158,13 @@ def _wait(cond, timeout, what, nodes):
 class Standalone(object):
     """A standalone server: `with Standalone() as zk: zk.hosts`."""
 
-    def __init__(self, workdir=None, extra=None, jvm_args=()):
+    def __init__(self, workdir=None, extra=None, jvm_args=(), extra_classpath=()):
         self.own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='zk-')
         self.port = free_ports(1)[0]
         self.extra = extra
         self.jvm_args = jvm_args
-        self.node = ZkNode(self.workdir, self.port, extra=extra)
+        self.node = ZkNode(self.workdir, self.port, extra=extra, extra_classpath=extra_classpath)
 
     @property
     def hosts(self):

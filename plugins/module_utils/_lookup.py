@@ -34,7 +34,7 @@ def question(section_id=None, inner_ip=None, version=None):
              if v not in (None, '')]
     if len(given) != 1:
         raise LookupFailed('give exactly one of section_id, inner_ip or version (got %s)'
-                           % (', '.join(k for k, _ in given) or 'none'))
+                           % (', '.join(pair[0] for pair in given) or 'none'))
     key, value = given[0]
     kind = QUESTIONS[key]
     try:

@@ -17,13 +17,15 @@ import getpass
 import hashlib
 import json
 import socket
+import threading
 import time
 import zlib
 
 from ._config import decode_item, encode, item_bytes
 from ._names import (DEFAULT_RELEASE_PATH, KINDS, RELEASES_ROOT, global_url_path, history_path,
                      item_path, kind_path, lock_path, release_path)
-from ._zk import ZkConflict, ZkError, ZkRequestTooLarge, ZkUnavailable, hosts_without_chroot, request_size
+from ._zk import (ZkConflict, ZkError, ZkRequestTooLarge, ZkUnavailable, _describe, hosts_without_chroot, kex,
+                  request_size)
 
 DEFAULT_MAX_REQUEST_BYTES = 1000000
 DEFAULT_KEEP = 20
@@ -195,7 +197,7 @@ def read_release(session, release, admin_root, items=True):
     for kind in KINDS:
         for name in children.get(kind_path(release, kind)) or []:
             paths.append((kind, name, item_path(release, kind, name)))
-    values = session.get_many([p for _, _, p in paths])
+    values = session.get_many([entry[2] for entry in paths])
     for kind, name, path in paths:
         if values[path] is not None:
             snap.state[kind][name] = values[path][0]
@@ -499,7 +501,7 @@ def apply(session, req, check_mode=False, lock_factory=None):
     locks = sorted(set([req.release] + ([default_after] if aplan.ops else [])))
     if not req.allow_chunked:
         # Refuse an oversize change before taking locks or creating any bookkeeping node.
-        _, body, book, _ = _transaction(req, snap, target, meta, plan, dplan, aplan)
+        body, book = _transaction(req, snap, target, meta, plan, dplan, aplan)[1:3]
         size = request_size(body + book, session.acl, hosts_without_chroot(session.hosts)[1])
         if size + FENCE_ALLOWANCE * len(locks) > req.max_request_bytes:
             raise _too_large(req, len(body), size + FENCE_ALLOWANCE * len(locks))
@@ -513,23 +515,78 @@ def apply(session, req, check_mode=False, lock_factory=None):
         out = _write_locked(session, req, held, out, t0)
     finally:
         for lock in reversed(held):
-            try:
-                lock.release()
-            except Exception:  # a lost session already dropped the ephemeral lock node
-                pass
+            _unlock(session, lock)
     return out
+
+
+def _unlock(session, lock):
+    """Release a lock without waiting forever.
+
+    kazoo's Lock.release() blocks for as long as the session is suspended (an ensemble without
+    quorum queues the delete): a module that had already failed would then hang. The lock node is
+    deleted within the session's deadline instead; if that fails, the ephemeral node goes with the
+    session (closed by the caller, or expired by the ensemble).
+    """
+    node = getattr(lock, 'node', None)
+    try:
+        # A leader election takes about a second: wait that long, not for a lost quorum.
+        if not session._wait_connected(time.time() + min(session.timeout, 3.0)):
+            return
+        if node and getattr(lock, 'path', None):
+            session.wait(session.client.delete_async('%s/%s' % (lock.path, node)),
+                         'release the lock %s' % lock.path)
+            lock.is_acquired = False
+        else:
+            lock.release()
+    except Exception:  # a lost session already dropped the ephemeral lock node
+        pass
 
 
 def _lock(session, req, name, lock_factory):
     path = lock_path(req.admin_root, name)
     lock = (lock_factory or session.client.Lock)(path, req.operator)
-    try:
-        acquired = lock.acquire(timeout=req.lock_timeout)
-    except ZkError:
-        raise
-    except Exception as exc:
-        raise ZkUnavailable('cannot take the lock %s: %s' % (path, exc))
-    if not acquired:
+    # kazoo's Lock.acquire() makes blocking calls that wait forever while the session is
+    # suspended (an ensemble that lost quorum): run it aside and stop waiting once the session
+    # has been disconnected for `timeout` seconds.
+    box = {}
+
+    def acquire():
+        try:
+            box['acquired'] = lock.acquire(timeout=req.lock_timeout)
+        except Exception as exc:
+            box['error'] = exc
+
+    worker = threading.Thread(target=acquire, name='elastic-release-lock')
+    worker.daemon = True
+    worker.start()
+    deadline = time.time() + req.lock_timeout + session.timeout
+    down_since = None
+    while worker.is_alive():
+        worker.join(0.05)
+        now = time.time()
+        if session.client.connected:
+            down_since = None
+        elif down_since is None:
+            down_since = now
+        if worker.is_alive() and (now >= deadline or (down_since is not None and now - down_since >= session.timeout)):
+            try:
+                lock.cancel()
+            except Exception:
+                pass
+            raise ZkUnavailable('cannot take the lock %s: ZooKeeper did not answer within %ss (connection '
+                                'suspended: the ensemble has no quorum or is unreachable); nothing was written'
+                                % (path, session.timeout))
+    exc = box.get('error')
+    if exc is not None:
+        if isinstance(exc, ZkError):
+            raise exc
+        if type(exc).__name__ == 'LockTimeout':
+            box['acquired'] = False
+        elif kex is not None and isinstance(exc, (kex.ConnectionLoss, kex.SessionExpiredError, kex.ConnectionClosedError)):
+            raise ZkUnavailable('cannot take the lock %s: %s; nothing was written' % (path, _describe(exc)))
+        else:
+            raise ZkError('cannot take the lock %s: %s; nothing was written' % (path, _describe(exc)))
+    if not box.get('acquired'):
         raise ZkError('another writer holds the lock %s for more than %ss; nothing was written'
                       % (path, req.lock_timeout))
     return lock
@@ -636,9 +693,16 @@ def _write_locked(session, req, held, out, t0):
         except ZkConflict:
             if attempt >= req.max_attempts:
                 raise
-        except ZkUnavailable:
+        except ZkUnavailable as exc:
             # The commit may or may not have been applied: reconnect, re-read and re-plan. An applied
             # commit re-plans to nothing; a lost lock (expired session) stops us above.
-            if attempt >= req.max_attempts or not session._wait_connected(time.time() + session.timeout):
-                raise
+            if attempt >= req.max_attempts:
+                raise ZkUnavailable('%s (attempt %d of %d): the last transaction may or may not have been '
+                                    'applied (all of it or none of it); run again to converge'
+                                    % (exc, attempt, req.max_attempts))
+            if not session._wait_connected(time.time() + session.timeout):
+                raise ZkUnavailable('%s, and no ZooKeeper server answered again within %ss (the ensemble has '
+                                    'no quorum or is unreachable): the transaction may or may not have been '
+                                    'applied (all of it or none of it); run again to converge'
+                                    % (exc, session.timeout))
             out.changed = True

@@ -23,7 +23,6 @@ try:
     from kazoo import exceptions as kex
     from kazoo.handlers.threading import KazooTimeoutError
     from kazoo.security import make_digest_acl, make_acl, OPEN_ACL_UNSAFE
-    from kazoo.protocol.states import ZnodeStat  # noqa: F401  (documented return type)
     HAS_KAZOO = True
     KAZOO_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - reported by the adapters
@@ -49,6 +48,25 @@ ENV_HOSTS = 'ELASTIC_RELEASE_ZK_HOSTS'
 # kazoo logs reconnects at WARNING through logging's last-resort handler (stderr noise in plugin
 # output); our errors carry their own messages.
 logging.getLogger('kazoo').addHandler(logging.NullHandler())
+
+
+class _LastConnectionError(logging.Handler):
+    """Remembers why kazoo's last connection attempt failed (a refused TLS certificate, a refused
+    connection): kazoo only logs it and lets start() time out."""
+
+    def __init__(self):
+        logging.Handler.__init__(self, logging.WARNING)
+        self.last = None
+
+    def emit(self, record):
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text = '%s: %s' % (text, record.exc_info[1])
+        except Exception:  # never let logging break the connection thread
+            return
+        if text.startswith(('Connection dropped', 'Connection time-out', 'AUTH_FAILED', 'Unhandled exception')):
+            self.last = text
 
 
 class ZkError(Exception):
@@ -145,7 +163,12 @@ class ZkSession(object):
         for label, path in (('ca_cert', ca_cert), ('client_cert', client_cert), ('client_key', client_key)):
             if path and not os.path.isfile(path):
                 raise ZkError('%s file %s does not exist' % (label, path))
-        kwargs = dict(hosts=hosts, timeout=max(self.timeout, 4.0), default_acl=self.acl)
+        # A logger of this session's own (not registered, so nothing accumulates), below 'kazoo'.
+        self._last_error = _LastConnectionError()
+        logger = logging.Logger('kazoo.elastic_release')
+        logger.parent = logging.getLogger('kazoo')
+        logger.addHandler(self._last_error)
+        kwargs = dict(hosts=hosts, timeout=max(self.timeout, 4.0), default_acl=self.acl, logger=logger)
         if auth_credential:
             kwargs['auth_data'] = [(auth_scheme, auth_credential)]
         if use_tls:
@@ -169,15 +192,14 @@ class ZkSession(object):
         server, chroot = hosts_without_chroot(self.hosts)
         try:
             self.client.start(timeout=self.timeout)
-        except KazooTimeoutError:
+        except Exception as exc:  # a timeout, AuthFailedError, SSLError, socket errors
             self.client.stop()
             self.client.close()
-            raise ZkUnavailable('cannot connect to ZooKeeper at %s within %ss: no server answered, '
-                                'TLS or authentication failed, or the ensemble has no quorum'
-                                % (server, self.timeout))
-        except Exception as exc:  # kazoo raises AuthFailedError, SSLError, socket errors
-            self.client.stop()
-            self.client.close()
+            if isinstance(exc, KazooTimeoutError):
+                last = self._last_error.last
+                raise ZkUnavailable('cannot connect to ZooKeeper at %s within %ss: no server answered, '
+                                    'TLS or authentication failed, or the ensemble has no quorum%s'
+                                    % (server, self.timeout, ' (last error: %s)' % last if last else ''))
             raise ZkUnavailable('cannot connect to ZooKeeper at %s: %s' % (server, _describe(exc)))
         if chroot:
             try:
@@ -256,7 +278,7 @@ class ZkSession(object):
         """[(verb, path)] with verb in get/children/exists, all in flight at once -> [result or None]."""
         methods = {'get': self.client.get_async, 'children': self.client.get_children_async,
                    'exists': self.client.exists_async}
-        keyed = [(verb, path) for verb, path in requests]
+        keyed = list(requests)
         got = self._many(lambda key: methods[key[0]](key[1]), keyed, 'read')
         return [got[key] for key in keyed]
 

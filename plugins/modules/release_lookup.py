@@ -19,7 +19,7 @@ description:
     release named by C(/default_release). A version listed by two non-default releases is an error.
   - Reads are pipelined, about three round trips whatever the number of releases. Never writes.
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
   - ansible.builtin.action_common_attributes

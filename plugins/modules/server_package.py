@@ -26,7 +26,7 @@ description:
   - Other top-level entries of O(src) (for example an old C(filecache/)) are left out and listed in
     RV(ignored).
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -27,7 +27,7 @@ description:
     directly under C(version/), a setuid member, no C(lib/)) are returned in RV(problems); they
     fail the module unless O(fail_on_problems=false).
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

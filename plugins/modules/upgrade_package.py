@@ -23,7 +23,7 @@ description:
     or in the trees is modified.
   - Trees hold regular files and directories; symlinks and special files are refused.
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -25,7 +25,7 @@ description:
     takes no lock and writes nothing.
   - Invalid names or an invalid config are refused before connecting; nothing is written.
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
   - ansible.builtin.action_common_attributes
