@@ -458,10 +458,11 @@ def _member_kind(label, info, name):
 def scan_archive(path, limits=None, visitor=None, label=None, hash_members=False, check_member=None):
     """Read a .tar.gz as a stream and check every member; nothing is written anywhere.
 
-    ``check_member(member)`` is called for every member once its header passed the checks (it may
-    raise to refuse it); ``visitor(member, fileobj)`` for each regular file before its data is
-    skipped, with a file object limited to the member. Returns an ArchiveScan. Raises UnsafeArchiveError for an
-    archive that is unsafe or damaged, PackageError when the file cannot be read.
+    ``check_member(member)`` is called for every member once its header passed the checks (it
+    may raise to refuse it); ``visitor(member, fileobj)`` for each regular file before its data is
+    skipped, with a file object limited to the member. Returns an ArchiveScan. Raises
+    UnsafeArchiveError for an archive that is unsafe or damaged, PackageError when the file cannot
+    be read.
     """
     limits = limits or Limits()
     label = label or os.path.basename(path)
@@ -477,15 +478,6 @@ def scan_archive(path, limits=None, visitor=None, label=None, hash_members=False
         guard = _BombGuard(gz, raw, label, limits)
         try:
             _scan_members(scan, guard, limits, visitor, hash_members, check_member)
-            guard.current = None
-            # Drain what follows the end-of-archive marker: it must be zeros, and reading to the
-            # end makes gzip check its CRC and length, so a truncated file is caught.
-            while True:
-                data = guard.read(CHUNK)
-                if not data:
-                    break
-                if data.strip(b'\0'):
-                    raise UnsafeArchiveError('%s: refused: data after the tar end-of-archive marker' % label)
             while raw.read(CHUNK):
                 pass
         except UnsafeArchiveError:
@@ -573,7 +565,16 @@ def _scan_members(scan, guard, limits, visitor, hash_members, check_member):
                 while data.read(CHUNK):
                     pass
                 member.sha256 = data.hexdigest()
+    # Drain what follows the end-of-archive marker, through tarfile's buffer: it must be zeros (a
+    # tool reading with --ignore-zeros would find hidden members there), and reading to the end
+    # makes gzip check its CRC and length, so a truncated file is caught.
     guard.current = None
+    while True:
+        data = tar.fileobj.read(CHUNK)
+        if not data:
+            break
+        if data.strip(b'\0'):
+            raise UnsafeArchiveError('%s: refused: data after the tar end-of-archive marker' % label)
     check_links(label, list(seen), links)
 
 

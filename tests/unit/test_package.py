@@ -563,6 +563,22 @@ def test_data_hidden_after_the_end_of_archive_is_refused(tmp_path):
     with pytest.raises(P.UnsafeArchiveError) as err:
         P.read_server_package(path)
     assert 'after the tar end-of-archive marker' in str(err.value)
+    # The same header hidden in the padding of the last record, which tarfile has already
+    # buffered when it meets the end marker.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as tar:
+        for info, data in valid_members():
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    raw = bytearray(buf.getvalue())
+    end = (max(i for i, byte in enumerate(raw) if byte) // 512 + 1) * 512 + 1024
+    header = tinfo('filecache/gray1.config.zoo', data=b'{}').tobuf(tarfile.GNU_FORMAT)
+    assert end + len(header) <= len(raw)
+    raw[end:end + len(header)] = header
+    padded = tmp_path / 'mygame-production-2.tar.gz'
+    padded.write_bytes(gzip.compress(bytes(raw), mtime=0))
+    with pytest.raises(P.UnsafeArchiveError) as err:
+        P.read_server_package(str(padded))
+    assert 'after the tar end-of-archive marker' in str(err.value)
 
 
 def test_problems_are_reported_not_raised(tmp_path):
