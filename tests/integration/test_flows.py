@@ -1,0 +1,410 @@
+# -*- coding: utf-8 -*-
+"""The release flows as Tianti runs them: real `ansible-playbook -i <inventory dir> playbooks/<flow>.yml`
+over a copy of the example CMDB inventory, against a real ZooKeeper, verified with raw kazoo.
+
+The packages are built with the server_package module (one playbook run for all of them); the
+unsafe and malformed ones, which that module refuses to build, with tarfile.
+"""
+
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import time
+
+import pytest
+
+import helpers
+
+PROJECT = 'mygame'
+SERVICE = {'services': {'gameserver': 'dev.190122.01'}}
+CONFIGS = {
+    'production-190122.01': {
+        'global_url': 'http://10.1.0.5:9000',
+        'versions': ['1.2.0', '1.2.1'],
+        'sections': {'1001': {'name': 'S1'}, '1002': {'name': 'S2'}, '1003': {}, '1004': {}},
+        'servers': {'10.1.0.11': SERVICE, '10.1.0.12': SERVICE},
+    },
+    'gray1-190122.01': {
+        'global_url': 'http://10.1.0.6:9000',
+        'versions': ['1.3.0'],
+        'sections': {'1901': {}},
+        'servers': {'10.1.0.21': SERVICE},
+    },
+    'gray1-190123.01': {
+        'global_url': 'http://10.1.0.7:9000',
+        'versions': ['1.3.0', '1.3.1'],
+        'sections': {'1901': {}, '1902': {}},
+        'servers': {'10.1.0.21': SERVICE},
+    },
+    'appstore_review-190122.01': {
+        'global_url': 'http://10.2.0.5:9000',
+        'versions': ['1.4.0'],
+        'sections': {'2001': {'name': 'Review'}},
+        'servers': {'10.2.0.11': SERVICE},
+    },
+}
+TIMES = []
+
+
+# ---- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def packages(tmp_path_factory):
+    """{key: path} of server packages built with the server_package module, plus bad ones."""
+    work = tmp_path_factory.mktemp('packages')
+    src = work / 'src'
+    (src / 'lib').mkdir(parents=True)
+    (src / 'lib' / 'dk-server.jar').write_bytes(b'jar')
+    (src / 'version' / 'gameserver' / 'dev.190122.01').mkdir(parents=True)
+    (src / 'version' / 'gameserver' / 'dev.190122.01' / 'gameserver').write_bytes(b'#!/bin/sh\n')
+    dest = work / 'dist'
+    items = []
+    for key, config in sorted(CONFIGS.items()):
+        release, build = key.split('-')
+        items.append({'release': release, 'build': build, 'config': config})
+    playbook = work / 'build.yml'
+    playbook.write_text(json.dumps([{
+        'name': 'Build the test packages', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [{'name': 'Build a server package', 'loop': items,
+                   'gameops.elastic_release.server_package': {
+                       'src': str(src), 'dest': str(dest), 'project': PROJECT, 'release': '{{ item.release }}',
+                       'build': '{{ item.build }}', 'config': '{{ item.config }}'}}],
+    }]))
+    res = helpers.playbook(str(playbook))
+    assert res.rc == 0, res
+    out = dict((key, str(dest / ('%s-%s.tar.gz' % (PROJECT, key)))) for key in CONFIGS)
+    for path in out.values():
+        assert os.path.exists(path), path
+    bad = work / 'bad'
+    bad.mkdir()
+    out['unsafe'] = _tar(bad / ('%s-gray1-190199.01.tar.gz' % PROJECT), 'gray1', CONFIGS['gray1-190122.01'],
+                         extra=[('lib/../../../../tmp/evil.sh', b'#!/bin/sh\nrm -rf /\n')])
+    out['wrong_indicator'] = _tar(bad / ('%s-gray1-190199.02.tar.gz' % PROJECT), 'gray1', CONFIGS['gray1-190122.01'],
+                                  indicator={'name': 'production'})
+    out['unregistered'] = _tar(bad / ('%s-gray9-190122.01.tar.gz' % PROJECT), 'gray9', CONFIGS['gray1-190122.01'])
+    return out
+
+
+def _tar(path, release, config, indicator=None, extra=()):
+    """A package written by hand, to hold what server_package would never write."""
+    with tarfile.open(str(path), 'w:gz') as tar:
+        def add(name, data=None):
+            info = tarfile.TarInfo(name)
+            info.mtime = 0
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        for directory in ('filecache', 'lib', 'version', 'version/gameserver', 'version/gameserver/dev.190122.01'):
+            add(directory)
+        add('filecache/%s.config.zoo' % release, json.dumps(config).encode())
+        add('filecache/release_indicator.json', json.dumps(indicator or {'name': release}).encode())
+        add('lib/dk-server.jar', b'jar')
+        for name, data in extra:
+            add(name, data)
+    return str(path)
+
+
+@pytest.fixture
+def inventory(zk, tmp_path):
+    """A copy of inventory/ whose ZooKeeper is the test's own chroot."""
+    inv = tmp_path / 'inventory'
+    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
+    all_yml = inv / 'group_vars' / 'all.yml'
+    text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % zk.hosts,
+                          all_yml.read_text())
+    assert count == 1
+    all_yml.write_text(text)
+    return str(inv)
+
+
+class Flow(object):
+    """One run of a flow playbook, with its summary file and the tasks it went through."""
+
+    def __init__(self, name, res, summary_path, seconds):
+        self.name = name
+        self.res = res
+        self.seconds = seconds
+        self.summary = json.load(open(summary_path)) if os.path.exists(summary_path) else None
+        self.tasks = re.findall(r'(?m)^TASK \[(.*?)\] \*', res.stdout)
+
+    @property
+    def rc(self):
+        return self.res.rc
+
+    def failed_task(self):
+        """The task a `fatal:` line follows first."""
+        current = None
+        for line in self.res.stdout.splitlines():
+            match = re.match(r'^TASK \[(.*?)\] \*', line)
+            if match:
+                current = match.group(1)
+            elif line.startswith('fatal:'):
+                return current
+        return None
+
+    def __repr__(self):
+        return repr(self.res)
+
+
+def flow(inventory, tmp_path, name, check=False, diff=False, **extra):
+    """`ansible-playbook -i <inventory> playbooks/<name>.yml -e key=value ...` as Tianti runs it."""
+    summary = str(tmp_path / ('summary-%s-%d.json' % (name, len(TIMES))))
+    cmd = ['ansible-playbook', '-i', inventory, os.path.join('playbooks', name + '.yml')]
+    for key, value in sorted(extra.items()):
+        cmd += ['-e', '%s=%s' % (key, value)]
+    cmd += ['-e', 'summary_file=%s' % summary]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    t0 = time.time()
+    res = helpers.run(cmd)
+    seconds = time.time() - t0
+    TIMES.append((name + (' --check' if check else ''), round(seconds, 2), res.rc))
+    return Flow(name, res, summary, seconds)
+
+
+def children(client, path):
+    return sorted(client.get_children(path)) if client.exists(path) else []
+
+
+def release_state(client, release):
+    """What VMS and the game services read, with raw kazoo."""
+    base = '/releases/' + release
+    if not client.exists(base):
+        return None
+    out = {'global_url': client.get(base + '/global_url')[0].decode()}
+    for kind in ('versions', 'sections', 'servers'):
+        out[kind] = children(client, '%s/%s' % (base, kind))
+    return out
+
+
+def expected_state(key):
+    config = CONFIGS[key]
+    return {'global_url': config['global_url'], 'versions': sorted(config['versions']),
+            'sections': sorted(config['sections']), 'servers': sorted(config['servers'])}
+
+
+def lookups(inventory, tmp_path, questions):
+    """release_lookup for each question in one playbook run, as VMS would route them."""
+    out = tmp_path / 'lookups.json'
+    playbook = tmp_path / 'lookups.yml'
+    playbook.write_text(json.dumps([{
+        'name': 'Route like VMS', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+        'module_defaults': {'group/gameops.elastic_release.zookeeper': {'hosts': '{{ elastic_release_zk_hosts }}'}},
+        'tasks': [
+            {'name': 'Look up', 'gameops.elastic_release.release_lookup': '{{ item }}', 'loop': questions,
+             'register': 'answers'},
+            {'name': 'Save', 'ansible.builtin.copy': {
+                'dest': str(out), 'content': "{{ answers.results | map(attribute='release') | list | to_json }}"}},
+        ]}]))
+    res = helpers.run(['ansible-playbook', '-i', inventory, str(playbook)])
+    assert res.rc == 0, res
+    return json.loads(out.read_text())
+
+
+# ---- the life of a game project ------------------------------------------------------------------
+
+def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
+    client = zk.client
+    prod, gray_a, gray_b, review = (packages['production-190122.01'], packages['gray1-190122.01'],
+                                    packages['gray1-190123.01'], packages['appstore_review-190122.01'])
+
+    # Production: --check --diff shows the change and writes nothing.
+    empty = zk.tree()
+    run = flow(inventory, tmp_path, 'production', check=True, diff=True, package=prod, release='production')
+    assert run.rc == 0, run
+    assert zk.tree() == empty, 'check mode wrote to ZooKeeper'
+    assert '+/default_release: production' in run.res.stdout and '"1001": {' in run.res.stdout
+    assert run.summary['check_mode'] is True and run.summary['changed'] is True and run.summary['revision'] is None
+
+    # Production for real: the release and /default_release in one transaction.
+    run = flow(inventory, tmp_path, 'production', package=prod, release='production')
+    assert run.rc == 0, run
+    assert release_state(client, 'production') == expected_state('production-190122.01')
+    assert json.loads(client.get('/default_release')[0]) == {'name': 'production'}
+    summary = run.summary
+    assert summary['flow'] == 'production' and summary['release'] == 'production' and summary['status'] == 'ok'
+    assert summary['package'] == os.path.basename(prod)
+    assert summary['changed_nodes'] > 10 and summary['transactions'] == 1
+    assert summary['revision'] == 'rev-0000000001' and summary['default_release'] == 'production'
+    assert summary['duration_seconds'] > 0 and summary['error'] is None
+
+    # An identical rerun writes nothing.
+    published = zk.tree()
+    run = flow(inventory, tmp_path, 'production', package=prod, release='production')
+    assert run.rc == 0, run
+    assert zk.tree() == published
+    assert run.summary['changed'] is False and run.summary['changed_nodes'] == 0 and run.summary['revision'] is None
+
+    # A gray release in the production location; its versions are appended to production's.
+    run = flow(inventory, tmp_path, 'gray', check=True, diff=True, package=gray_a, release='gray1')
+    assert run.rc == 0, run
+    assert zk.tree() == published
+    assert 'create /releases/production/versions/1.3.0' in run.res.stdout  # the appended version is shown
+    run = flow(inventory, tmp_path, 'gray', package=gray_a, release='gray1')
+    assert run.rc == 0, run
+    assert run.summary['transactions'] == 1 and run.summary['revision'] == 'rev-0000000001'
+    assert release_state(client, 'gray1') == expected_state('gray1-190122.01')
+    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0']
+    assert json.loads(client.get('/default_release')[0]) == {'name': 'production'}
+
+    # An App Store review release in its own deploy location.
+    run = flow(inventory, tmp_path, 'review', package=review, release='appstore_review')
+    assert run.rc == 0, run
+    assert release_state(client, 'appstore_review') == expected_state('appstore_review-190122.01')
+    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.4.0']
+    assert json.loads(client.get('/default_release')[0]) == {'name': 'production'}
+
+    # VMS routing: a version listed by a non-default release routes there, the others to production;
+    # sections and servers belong to the release that lists them.
+    answers = lookups(inventory, tmp_path, [
+        {'version': '1.2.0'}, {'version': '1.3.0'}, {'version': '1.4.0'},
+        {'version': '9.9.9', 'fail_on_missing': False},
+        {'section_id': '2001'}, {'section_id': '1901'}, {'inner_ip': '10.1.0.11'}, {'inner_ip': '10.2.0.11'}])
+    assert answers == ['production', 'gray1', 'appstore_review', 'production',
+                       'appstore_review', 'gray1', 'production', 'appstore_review']
+    url = client.get('/releases/appstore_review/global_url')[0]
+    assert url == b'http://10.2.0.5:9000'  # where VMS sends a review client
+
+    # A second gray build, then a rollback to the first one.
+    run = flow(inventory, tmp_path, 'gray', package=gray_b, release='gray1')
+    assert run.rc == 0, run
+    assert release_state(client, 'gray1') == expected_state('gray1-190123.01')
+    before_listing = zk.tree()
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', list_revisions='true')
+    assert run.rc == 0, run
+    assert zk.tree() == before_listing, 'listing revisions wrote to ZooKeeper'
+    listed = run.summary['revisions']
+    assert [(r['revision'], r['action'], r['package']) for r in listed] == [
+        ('rev-0000000001', 'publish', os.path.basename(gray_a)),
+        ('rev-0000000002', 'publish', os.path.basename(gray_b))]
+    assert all(r['time'] and r['operator'] for r in listed)
+    assert listed[1]['holds_package'] == os.path.basename(gray_a)
+    assert 'rev-0000000002' in run.res.stdout and os.path.basename(gray_b) in run.res.stdout
+
+    before_rollback = zk.tree()
+    run = flow(inventory, tmp_path, 'rollback', check=True, diff=True, release='gray1')
+    assert run.rc == 0, run
+    assert zk.tree() == before_rollback
+    assert '-    "1902": {}' in run.res.stdout  # the diff shows the section the rollback removes
+    run = flow(inventory, tmp_path, 'rollback', release='gray1')
+    assert run.rc == 0, run
+    assert release_state(client, 'gray1') == expected_state('gray1-190122.01')
+    assert run.summary['revision'] == 'rev-0000000003' and run.summary['restored']['revision'] == 'rev-0000000002'
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', list_revisions='true')
+    assert run.summary['revisions'][-1]['action'] == 'rollback'
+    assert run.summary['revisions'][-1]['package'] == os.path.basename(gray_a)  # the content it restored
+    # A rollback to an explicit revision is repeatable.
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', revision='2')
+    assert run.rc == 0 and run.summary['changed'] is False, run
+
+    # Production cannot be rolled back to before it existed: it is the default release.
+    tree = zk.tree()
+    run = flow(inventory, tmp_path, 'rollback', release='production', revision='rev-0000000001')
+    assert run.rc == 2, run
+    assert 'it is the default release' in run.summary['error']
+    assert zk.tree() == tree
+
+    # Retire the review release: check mode first, then for real.
+    run = flow(inventory, tmp_path, 'retire', check=True, diff=True, release='appstore_review')
+    assert run.rc == 0, run
+    assert zk.tree() == tree
+    assert 'delete /releases/appstore_review/global_url' in run.res.stdout
+    run = flow(inventory, tmp_path, 'retire', release='appstore_review')
+    assert run.rc == 0, run
+    assert not client.exists('/releases/appstore_review')
+    assert run.summary['changed_nodes'] > 0 and run.summary['revision'] == 'rev-0000000002'
+    # Its appended version stays with the default release, so review clients keep a route.
+    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.3.1', '1.4.0']
+    assert lookups(inventory, tmp_path, [{'version': '1.4.0'}]) == ['production']
+
+    # A mistaken retire is undone by the rollback flow.
+    run = flow(inventory, tmp_path, 'rollback', release='appstore_review')
+    assert run.rc == 0, run
+    assert release_state(client, 'appstore_review') == expected_state('appstore_review-190122.01')
+
+    # The production release is refused by the retire flow in its first step.
+    tree = zk.tree()
+    run = flow(inventory, tmp_path, 'retire', release='production')
+    assert run.rc == 2, run
+    assert run.failed_task() == CHECK_TASK
+    assert 'registered as a production release' in run.summary['error']
+    assert zk.tree() == tree
+    _report_times()
+
+
+def _report_times():
+    lines = ['%-22s %6.2fs  rc=%d' % row for row in TIMES]
+    text = 'Wall time of each flow run (ansible-playbook -i <copy of inventory/>):\n' + '\n'.join(lines) + '\n'
+    os.makedirs(helpers.BUILD, exist_ok=True)
+    with open(os.path.join(helpers.BUILD, 'flow-times.txt'), 'w') as handle:
+        handle.write(text)
+    print(text)
+
+
+# ---- first-step refusals -------------------------------------------------------------------------
+
+CHECK_TASK = 'gameops.elastic_release.validate : Check the parameters, the package name and the release registry'
+PACKAGE_TASK = 'gameops.elastic_release.validate : Read the server package and check it is safe and of the release'
+ARGSPEC = "gameops.elastic_release.validate : Validating arguments against arg spec 'main'"
+
+
+def seed(client):
+    """A production release and a gray release, written with raw kazoo."""
+    client.create('/default_release', b'{"name":"production"}')
+    for release, url, versions in (('production', b'http://10.1.0.5:9000', ['1.2.0']),
+                                   ('gray1', b'http://10.1.0.6:9000', ['1.3.0'])):
+        client.create('/releases/%s/global_url' % release, url, makepath=True)
+        for version in versions:
+            client.create('/releases/%s/versions/%s' % (release, version), b'', makepath=True)
+        client.create('/releases/%s/sections' % release, b'')
+        client.create('/releases/%s/servers' % release, b'')
+
+
+@pytest.mark.parametrize('name,params,task,message', [
+    ('mismatched package name', {'flow': 'gray', 'package': 'gray1-190122.01', 'release': 'appstore_review'},
+     CHECK_TASK, 'package mygame-gray1-190122.01.tar.gz is a package of release gray1, not of release appstore_review'),
+    ('wrong release type', {'flow': 'production', 'package': 'gray1-190122.01', 'release': 'gray1'},
+     CHECK_TASK, 'release gray1 is registered as a gray release, not as a production release: run playbooks/gray.yml'),
+    ('review release in the gray flow', {'flow': 'gray', 'package': 'appstore_review-190122.01', 'release': 'appstore_review'},
+     CHECK_TASK, 'registered as a review release, not as a gray release'),
+    ('unregistered release', {'flow': 'gray', 'package': 'unregistered', 'release': 'gray9'},
+     CHECK_TASK, 'release gray9 is not registered in elastic_release_registry (registered: appstore_review, gray1, production)'),
+    ('unsafe package', {'flow': 'gray', 'package': 'unsafe', 'release': 'gray1'},
+     PACKAGE_TASK, 'lib/../../../../tmp/evil.sh'),
+    ('malformed package', {'flow': 'gray', 'package': 'wrong_indicator', 'release': 'gray1'},
+     PACKAGE_TASK, 'production'),
+    ('missing package and release', {'flow': 'review'},
+     CHECK_TASK, 'missing parameter release: pass -e release=<release name>; missing parameter package'),
+    ('missing release in rollback', {'flow': 'rollback'}, CHECK_TASK, 'missing parameter release'),
+    ('retire a production release', {'flow': 'retire', 'release': 'production'},
+     CHECK_TASK, 'release production is registered as a production release: the retire flow removes review and gray releases only'),
+    ('retire an unregistered release', {'flow': 'retire', 'release': 'gray7'}, CHECK_TASK, 'release gray7 is not registered'),
+])
+def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_path, name, params, task, message):
+    seed(zk.client)
+    before = zk.tree()
+    extra = dict(params)
+    flow_name = extra.pop('flow')
+    if 'package' in extra:
+        extra['package'] = packages[extra['package']]
+    run = flow(inventory, tmp_path, flow_name, **extra)
+    assert run.rc == 2, run
+    assert zk.tree() == before, '%s: ZooKeeper changed' % name
+    assert run.failed_task() == task, run
+    # Nothing but the validate step ran before the failure: its argument check, then its checks.
+    ran = run.tasks[:run.tasks.index(task) + 1]
+    assert all(t.startswith('gameops.elastic_release.validate : ') for t in ran), ran
+    assert ran[0].startswith(ARGSPEC) and ran[1] == CHECK_TASK, ran
+    assert message in run.summary['error'], run.summary['error']
+    assert run.summary['status'] == 'failed' and run.summary['failed_task'] == task.split(' : ', 1)[1]
+    assert run.summary['changed_nodes'] == 0
+    fatal = [line for line in run.res.stdout.splitlines() if line.startswith('fatal:')][0]
+    assert message in fatal.replace('\\"', '"'), fatal
