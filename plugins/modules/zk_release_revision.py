@@ -148,6 +148,18 @@ operations_count:
   description: Number of node operations.
   returned: when O(state=restored)
   type: int
+operations_truncated:
+  description: Whether RV(operations) was cut (at 1000 operations); RV(operations_count) has the total.
+  returned: when O(state=restored)
+  type: bool
+verified:
+  description: How the current content was compared (always V(full) for a restore).
+  returned: when O(state=restored)
+  type: str
+zk_seconds:
+  description: Seconds spent talking to ZooKeeper (reads, lock, commit).
+  returned: when O(state=restored)
+  type: float
 revision:
   description: Id of the new revision that records the restore (it keeps the state the restore replaced), or null when nothing was written.
   returned: when O(state=restored)
