@@ -154,6 +154,8 @@ def test_the_example_inventory(tmp_path):
     shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
     res, data = inventory_list(str(inv))
     assert res.rc == 0, res
+    # Ansible's yaml plugin also reads the export (cmdb.yml) and adds nothing from it.
+    assert not set(data) & {'hosts', 'deploy_locations'}
     assert sorted(data['location_cn_prod']['hosts']) == ['global-prod-01', 'gs-gray-01', 'gs-prod-01', 'gs-prod-02']
     assert sorted(data['location_appstore_review']['hosts']) == ['global-review-01', 'gs-review-01']
     registry = data['all']['vars']['elastic_release_registry']
