@@ -28,8 +28,8 @@ def test_no_revisions(zk):
 
 
 def test_restore_before_the_release_existed_removes_it(zk):
-    res, _ = helpers.adhoc('gameops.elastic_release.zk_release_node',
-                           {'hosts': zk.hosts, 'release': 'gray1', 'config': GRAY, 'origin': 'mygame-gray1-1.tar.gz'})
+    args = {'hosts': zk.hosts, 'release': 'gray1', 'config': GRAY, 'origin': 'mygame-gray1-1.tar.gz'}
+    res = helpers.adhoc('gameops.elastic_release.zk_release_node', args)[0]
     assert res.rc == 0, res
     published = zk.tree()
 
