@@ -691,6 +691,13 @@ def _write_locked(session, req, held, out, t0):
             out.zk_seconds = time.time() - t0
             return out
         except ZkConflict:
+            # A fence failed when our lock node is gone: the session that held it expired (kazoo
+            # may already have reconnected with a new one). The lock is lost; retrying cannot help.
+            gone = [path for _, path, _ in fences if session.exists_many([path])[path] is None]
+            if gone:
+                raise ZkUnavailable('publish %s: the lock is no longer held (its node %s is gone: the '
+                                    'ZooKeeper session that took it expired); nothing was written'
+                                    % (release_path(req.release), gone[0]))
             if attempt >= req.max_attempts:
                 raise
         except ZkUnavailable as exc:
