@@ -84,6 +84,8 @@ def packages(tmp_path_factory):
                          extra=[('lib/../../../../tmp/evil.sh', b'#!/bin/sh\nrm -rf /\n')])
     out['wrong_indicator'] = _tar(bad / ('%s-gray1-190199.02.tar.gz' % PROJECT), 'gray1', CONFIGS['gray1-190122.01'],
                                   indicator={'name': 'production'})
+    out['renamed'] = str(bad / 'gray1.tgz')
+    shutil.copy(out['gray1-190122.01'], out['renamed'])
     out['unregistered'] = _tar(bad / ('%s-gray9-190122.01.tar.gz' % PROJECT), 'gray9', CONFIGS['gray1-190122.01'])
     return out
 
@@ -371,6 +373,8 @@ def seed(client):
 @pytest.mark.parametrize('name,params,task,message', [
     ('mismatched package name', {'flow': 'gray', 'package': 'gray1-190122.01', 'release': 'appstore_review'},
      CHECK_TASK, 'package mygame-gray1-190122.01.tar.gz is a package of release gray1, not of release appstore_review'),
+    ('package name without a release', {'flow': 'gray', 'package': 'renamed', 'release': 'gray1'},
+     CHECK_TASK, "package name 'gray1.tgz' does not match the pattern"),
     ('wrong release type', {'flow': 'production', 'package': 'gray1-190122.01', 'release': 'gray1'},
      CHECK_TASK, 'release gray1 is registered as a gray release, not as a production release: run playbooks/gray.yml'),
     ('review release in the gray flow', {'flow': 'gray', 'package': 'appstore_review-190122.01', 'release': 'appstore_review'},
