@@ -204,7 +204,8 @@ def lookups(inventory, tmp_path, questions):
             {'name': 'Look up', 'gameops.elastic_release.release_lookup': '{{ item }}', 'loop': questions,
              'register': 'answers'},
             {'name': 'Save', 'ansible.builtin.copy': {
-                'dest': str(out), 'content': "{{ answers.results | map(attribute='release') | list | to_json }}"}},
+                'dest': str(out),
+                'content': "{{ answers.results | map(attribute='release') | zip(answers.results | map(attribute='global_url')) | to_json }}"}},
         ]}]))
     res = helpers.run(['ansible-playbook', '-i', inventory, str(playbook)])
     assert res.rc == 0, res
@@ -270,10 +271,10 @@ def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
         {'version': '1.2.0'}, {'version': '1.3.0'}, {'version': '1.4.0'},
         {'version': '9.9.9', 'fail_on_missing': False},
         {'section_id': '2001'}, {'section_id': '1901'}, {'inner_ip': '10.1.0.11'}, {'inner_ip': '10.2.0.11'}])
-    assert answers == ['production', 'gray1', 'appstore_review', 'production',
-                       'appstore_review', 'gray1', 'production', 'appstore_review']
-    url = client.get('/releases/appstore_review/global_url')[0]
-    assert url == b'http://10.2.0.5:9000'  # where VMS sends a review client
+    prod_url, gray_url, review_url = 'http://10.1.0.5:9000', 'http://10.1.0.6:9000', 'http://10.2.0.5:9000'
+    assert answers == [['production', prod_url], ['gray1', gray_url], ['appstore_review', review_url],
+                       ['production', prod_url], ['appstore_review', review_url], ['gray1', gray_url],
+                       ['production', prod_url], ['appstore_review', review_url]]
 
     # A second gray build, then a rollback to the first one.
     run = flow(inventory, tmp_path, 'gray', package=gray_b, release='gray1')
@@ -325,7 +326,7 @@ def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
     assert run.summary['changed_nodes'] > 0 and run.summary['revision'] == 'rev-0000000002'
     # Its appended version stays with the default release, so review clients keep a route.
     assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.3.1', '1.4.0']
-    assert lookups(inventory, tmp_path, [{'version': '1.4.0'}]) == ['production']
+    assert lookups(inventory, tmp_path, [{'version': '1.4.0'}]) == [['production', 'http://10.1.0.5:9000']]
 
     # A mistaken retire is undone by the rollback flow.
     run = flow(inventory, tmp_path, 'rollback', release='appstore_review')
