@@ -449,8 +449,18 @@ def stop(req, status):
 
 # ---- the whole task -----------------------------------------------------------------------------
 
+SUMMARY_KEYS = ('service', 'action', 'pid', 'release', 'version', 'section_id', 'inner_ip')
+
+
 def execute(req, open_session, check_mode=False):
     """Bring the service to req.state. Returns the module result (changed, pid, cmd, ...) and warnings."""
+    result = _execute(req, open_session, check_mode)
+    # What a fleet report shows per host (the role's set_stats), without the command lines.
+    result['summary'] = dict((key, result.get(key)) for key in SUMMARY_KEYS)
+    return result
+
+
+def _execute(req, open_session, check_mode):
     result = dict(changed=False, action='none', service=req.service, section_id=req.section_id,
                   inner_ip=req.inner_ip, pid=None, cmd=None, release=None, version=None, global_url=None,
                   log_file=req.log_file, pid_file=req.pid_file, running_cmd=None, warnings=[])

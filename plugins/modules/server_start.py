@@ -257,6 +257,17 @@ pid_file:
   returned: always
   type: str
   sample: /data/game/run/gameserver.pid
+summary:
+  description: What a fleet report shows for the host - RV(service), RV(action), RV(pid), RV(release), RV(version), RV(section_id) and RV(inner_ip).
+  returned: always
+  type: dict
+  sample: {"service": "gameserver", "action": "started", "pid": 4711, "release": "gray1", "version": "dev.190122.01",
+           "section_id": null, "inner_ip": "10.1.2.3"}
+service:
+  description: The service.
+  returned: always
+  type: str
+  sample: gameserver
 signal:
   description: The signal that ended the stopped process (V(SIGTERM), or V(SIGKILL) after O(stop_timeout)).
   returned: when a process was stopped

@@ -120,6 +120,8 @@ HOSTS = {
     'payload': {'inner_ip': '10.0.0.1', 'server_start_section_id': None},   # set per test
     # a CMDB host that runs other services: skipped, not failed
     'global': {'inner_ip': '10.0.0.5', 'services': ['global', 'vms']},
+    # nothing to look up
+    'noip': {},
 }
 
 
@@ -154,6 +156,7 @@ def test_fleet_starts_each_host_with_its_release(releases, fleet):
     assert recap['payload']['failed'] == 1
     assert "cannot start gameserver on payload: invalid section id '1001; touch /" in res.stdout
     assert not os.path.exists(f.pwned) and not os.path.exists(os.path.join(f.root('payload'), 'run'))
+    assert recap['noip']['failed'] == 1 and 'cannot start gameserver on noip: it has neither an inner_ip' in res.stdout
     # A host whose services do not include gameserver is left alone.
     assert recap['global']['failed'] == 0 and not os.path.exists(os.path.join(f.root('global'), 'run'))
     assert 'global' not in stats['elastic_release_services']

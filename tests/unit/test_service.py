@@ -166,6 +166,8 @@ def test_start_is_idempotent_and_stop_stops(root):
 
     again = run(root, ready_port=port)
     assert again['changed'] is False and again['action'] == 'none' and again['pid'] == res['pid']
+    assert again['summary'] == {'service': 'gameserver', 'action': 'none', 'pid': res['pid'], 'release': 'gray1',
+                                'version': 'dev.1', 'section_id': None, 'inner_ip': '10.0.0.1'}
 
     stopped = run(root, state='stopped', release=None, version=None)
     assert stopped['changed'] and stopped['pid'] == res['pid'] and stopped['signal'] == 'SIGTERM'
