@@ -33,7 +33,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._config im
 
 
 def sizes(count, total, rng):
-    weights = [rng.paretovariate(1.5) for _ in range(count)]
+    weights = [rng.paretovariate(1.5) for _index in range(count)]
     scale = total / sum(weights)
     out = [max(0, int(w * scale)) for w in weights]
     out[0] += total - sum(out)
@@ -59,7 +59,7 @@ def make_tree(root, files, total, seed, prefix_dirs):
     names = []
     for i, size in enumerate(sizes(files, total, rng)):
         top = prefix_dirs[i % len(prefix_dirs)]
-        parts = [top] + ['d%d' % rng.randint(0, 9) for _ in range(rng.randint(0, 3))]
+        parts = [top] + ['d%d' % rng.randint(0, 9) for _depth in range(rng.randint(0, 3))]
         rel = '/'.join(parts + ['f%05d.bin' % i])
         write(os.path.join(root, rel), content(size, i, rng), 0o755 if i % 50 == 0 else 0o644)
         names.append(rel)
@@ -110,8 +110,8 @@ def main():
     work = tempfile.mkdtemp(prefix='package_bench.', dir=args.workdir)
     total = args.size_mb * 1024 * 1024
     try:
-        print('files=%d size=%d MB workdir=%s python=%s cores=%d' % (args.files, args.size_mb, work,
-                                                                    sys.version.split()[0], os.cpu_count()))
+        print('files=%d size=%d MB workdir=%s python=%s cores=%d'
+              % (args.files, args.size_mb, work, sys.version.split()[0], os.cpu_count()))
         src = os.path.join(work, 'src')
         _names, _s = timed('make the build output (not part of the product)', make_tree,
                            src, args.files, total, 1, ['lib/dk-server', 'lib/global', 'version/gameserver/dev.1',
@@ -120,8 +120,8 @@ def main():
         dest = os.path.join(work, 'packages')
         built, _s = timed('server package: build', P.build_server_package,
                           src, dest, 'production', 'mygame', '190122.01', config)
-        print('  %s: %.1f MB, %d members, sha256 %s' % (built['package'], built['size'] / 1048576.0,
-                                                       len(built['members']), built['sha256'][:16]))
+        print('  %s: %.1f MB, %d members, sha256 %s'
+              % (built['package'], built['size'] / 1048576.0, len(built['members']), built['sha256'][:16]))
         again, _s = timed('server package: identical rebuild (changed=false)', P.build_server_package,
                           src, dest, 'production', 'mygame', '190122.01', config)
         assert not again['changed'] and again['sha256'] == built['sha256']

@@ -216,7 +216,7 @@ def make_client_trees(base, files=2000, seed=20260101):
     old = {}
     for i in range(files):
         depth = rng.randint(0, 4)
-        parts = ['d%d' % rng.randint(0, 6) for _ in range(depth)]
+        parts = ['d%d' % rng.randint(0, 6) for _level in range(depth)]
         name = 'f%05d%s' % (i, rng.choice(['.bin', '.txt', '.lua', '']))
         kind = i % 10
         if kind == 0:
