@@ -66,7 +66,7 @@ def alive(pid):
 
 def pid_files(root):
     out = []
-    for dirpath, _, files in os.walk(root):
+    for dirpath, _dirs, files in os.walk(root):
         out.extend(os.path.join(dirpath, f) for f in files if f.endswith('.pid'))
     return out
 

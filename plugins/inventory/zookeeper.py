@@ -23,7 +23,7 @@ description:
     and in C(release_conflicts), with C(elastic_release) null, and a warning names the releases.
   - The configuration file must be named C(*.zookeeper.yml) or C(*.zookeeper.yaml).
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper.plugins
   - ansible.builtin.constructed

@@ -21,7 +21,7 @@ description:
     and O(version). Called with C(lookup) and one question, the answer itself is returned; use
     C(query) or C(wantlist=true) to always get a list.
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper.plugins
 options:

@@ -33,7 +33,7 @@ description:
     is the command recorded at start; a stale pid file (for example after a reboot) never makes the
     module signal an unrelated process.
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
   - ansible.builtin.action_common_attributes
@@ -97,7 +97,7 @@ options:
   restart_on_change:
     description:
       - When the service runs with another command than the expected one (the owning release or the
-        version changed), restart it. Otherwise it is left running with a warning and RV(changed=false).
+        version changed), restart it. Otherwise it is left running with a warning, and the task reports no change.
     type: bool
     default: false
   ready_port:

@@ -130,7 +130,7 @@ def test_fleet_starts_each_host_with_its_release(releases, fleet):
     f = fleet(HOSTS)
     inv = f.inventory(payload={'server_start_section_id': '1001; touch %s' % f.pwned})
 
-    res, recap, _ = start(zk, inv, check=True)
+    res, recap, _stats = start(zk, inv, check=True)
     assert recap['prod']['changed'] == 1 and recap['prod']['failed'] == 0, res
     assert not any(f.pid(h) for h in HOSTS) and f.pid('graysection', '1003') is None   # check mode starts nothing
 
@@ -163,7 +163,7 @@ def test_fleet_starts_each_host_with_its_release(releases, fleet):
 
     # Idempotent, whether the controller or each host resolves the release.
     for mode in ('controller', 'host'):
-        res, recap, _ = start(zk, inv, elastic_release_resolve=mode)
+        res, recap, _stats = start(zk, inv, elastic_release_resolve=mode)
         assert all(recap[h]['changed'] == 0 for h in recap), (mode, res)
         assert recap['prod']['failed'] == 0 and recap['orphan']['failed'] == 1, (mode, res)
         assert 'server inner IP 10.9.9.9 is owned by no release' in res.stdout, (mode, res)
@@ -175,7 +175,7 @@ def test_release_change_restarts_only_when_asked(releases, fleet):
     zk = releases
     f = fleet({'prod': {'inner_ip': '10.0.0.1'}, 'novers': {'inner_ip': '10.0.0.3'}})
     inv = f.inventory()
-    res, recap, _ = start(zk, inv)
+    res, recap, _stats = start(zk, inv)
     first = f.running('prod')
     assert first and f.answer('prod')['release'] == 'production', res
     # A node without a version for the service starts nothing and says why.
@@ -187,7 +187,7 @@ def test_release_change_restarts_only_when_asked(releases, fleet):
     zk.client.delete('/releases/production/servers/10.0.0.1')
     put(zk.client, '/releases/gray1/servers/10.0.0.1', services('dev.2'))
 
-    res, recap, _ = start(zk, inv, target='prod')
+    res, recap, _stats = start(zk, inv, target='prod')
     assert recap['prod']['changed'] == 0 and f.running('prod') == first, res
     assert 'left running; use state=restarted or restart_on_change=true' in res.output
     assert f.answer('prod')['release'] == 'production'
@@ -201,9 +201,9 @@ def test_release_change_restarts_only_when_asked(releases, fleet):
 
     res, recap, stats = start(zk, inv, target='prod', server_start_state='stopped')
     assert recap['prod']['changed'] == 1 and not gameservice.alive(second) and f.pid('prod') is None, res
-    assert stats['elastic_release_services']['prod'] == dict(stats['elastic_release_services']['prod'], action='stopped',
-                                                              release='gray1', pid=second)
-    res, recap, _ = start(zk, inv, target='prod', server_start_state='stopped')
+    report = stats['elastic_release_services']['prod']
+    assert report == dict(report, action='stopped', release='gray1', pid=second)
+    res, recap, _stats = start(zk, inv, target='prod', server_start_state='stopped')
     assert recap['prod']['changed'] == 0, res
 
 
@@ -290,7 +290,7 @@ def test_inventory_plugin_and_target(releases, tmp_path, fleet):
     assert plain['elastic_release_global_url'] == 'http://gray:9000'
 
     # The start flow on one release's group of the ZooKeeper inventory.
-    res, recap, _ = start(zk, str(source), target='release_gray1')
+    res, recap, _stats = start(zk, str(source), target='release_gray1')
     assert set(recap) == {'10.0.0.2'} and recap['10.0.0.2']['changed'] == 1, res
     assert f.answer('10.0.0.2')['release'] == 'gray1'
     assert f.pid('10.0.0.1') is None
