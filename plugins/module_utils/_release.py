@@ -499,10 +499,22 @@ def apply(session, req, check_mode=False, lock_factory=None):
     out.changed = True
     out.report = plan.report + dplan.report + aplan.report
     locks = sorted(set([req.release] + ([default_after] if aplan.ops else [])))
+    # Refuse an oversize change before taking locks or creating any bookkeeping node. Chunks split
+    # a change between operations, never inside one: an operation too large for a request on its
+    # own would make the server drop the connection on every attempt, chunked or not.
+    body, book = _transaction(req, snap, target, meta, plan, dplan, aplan)[1:3]
+    chroot = hosts_without_chroot(session.hosts)[1]
+    for op in body + book:
+        one = request_size([op], session.acl, chroot) + FENCE_ALLOWANCE * (len(locks) + 1)
+        if one > req.max_request_bytes:
+            raise ZkRequestTooLarge(
+                'cannot write %s: the operation alone needs a %d-byte request, over the %d-byte limit '
+                'of one ZooKeeper transaction (allow_chunked splits a change between nodes, never '
+                'inside a node); nothing was written. Make the node smaller, or raise '
+                'max_request_bytes together with the servers\' jute.maxbuffer'
+                % (op[1], one, req.max_request_bytes))
     if not req.allow_chunked:
-        # Refuse an oversize change before taking locks or creating any bookkeeping node.
-        body, book = _transaction(req, snap, target, meta, plan, dplan, aplan)[1:3]
-        size = request_size(body + book, session.acl, hosts_without_chroot(session.hosts)[1])
+        size = request_size(body + book, session.acl, chroot)
         if size + FENCE_ALLOWANCE * len(locks) > req.max_request_bytes:
             raise _too_large(req, len(body), size + FENCE_ALLOWANCE * len(locks))
     if check_mode:

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import logging
 import os
 import threading
@@ -45,6 +46,8 @@ CONNECTION_DEFAULTS = {
     'acl': 'auto',
 }
 ENV_HOSTS = 'ELASTIC_RELEASE_ZK_HOSTS'
+# Read requests in flight at once (see ZkSession._many).
+PIPELINE_WINDOW = 100
 # kazoo logs reconnects at WARNING through logging's last-resort handler (stderr noise in plugin
 # output); our errors carry their own messages.
 logging.getLogger('kazoo').addHandler(logging.NullHandler())
@@ -250,16 +253,19 @@ class ZkSession(object):
         while True:
             try:
                 return func()
-            except ZkUnavailable:
+            except ZkUnavailable as exc:
                 if time.time() >= deadline or not self._wait_connected(deadline):
-                    raise
+                    if self.client.connected:
+                        raise
+                    raise ZkUnavailable('%s, and no ZooKeeper server answered again within %ss (the ensemble has '
+                                        'no quorum or is unreachable)' % (exc, self.timeout))
 
     def _many(self, method, paths, what, missing_ok=True):
         def once():
-            pending = [(p, method(p)) for p in paths]
             out = {}
             deadline = time.time() + self.timeout
-            for path, result in pending:
+
+            def settle(path, result):
                 try:
                     out[path] = self.wait(result, '%s %s' % (what, _label(path)),
                                           timeout=max(0.01, deadline - time.time()))
@@ -271,6 +277,18 @@ class ZkSession(object):
                     out[path] = None
                 except kex.ZookeeperError as exc:
                     raise ZkError('cannot %s %s: %s' % (what, _label(path), _describe(exc)))
+
+            # A sliding window, not every request at once: kazoo wakes its connection thread with
+            # one byte per request on a socketpair (a few hundred bytes of room) that nobody
+            # drains while the connection is down, so thousands of requests issued then would
+            # block forever inside kazoo, past every deadline.
+            pending = collections.deque()
+            for path in paths:
+                if len(pending) >= PIPELINE_WINDOW:
+                    settle(*pending.popleft())
+                pending.append((path, method(path)))
+            while pending:
+                settle(*pending.popleft())
             return out
         return self.retrying(what, once)
 
