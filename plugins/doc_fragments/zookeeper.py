@@ -128,7 +128,7 @@ options:
   ca_cert:
     description:
       - PEM file of the CA that signed the servers' certificates.
-    type: path
+    type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CA_CERT
     ini:
@@ -139,7 +139,7 @@ options:
   client_cert:
     description:
       - PEM client certificate for mutual TLS.
-    type: path
+    type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CLIENT_CERT
     vars:
@@ -147,7 +147,7 @@ options:
   client_key:
     description:
       - PEM private key of O(client_cert).
-    type: path
+    type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CLIENT_KEY
     vars:

@@ -38,6 +38,24 @@ def _depth(value, limit, level=0):
     return False
 
 
+def _not_json_constant(source):
+    def hook(name):
+        raise ConfigError('%s: %s is not a JSON value (only finite numbers are; readers in Java or Go '
+                          'would reject the node)' % (source, name))
+    return hook
+
+
+def _finite(value):
+    """False when a float NaN or infinity hides anywhere in value (a config given as data)."""
+    if isinstance(value, float):
+        return value == value and value not in (float('inf'), float('-inf'))
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
 def _no_duplicates(source):
     def hook(pairs):
         seen = {}
@@ -51,7 +69,8 @@ def _no_duplicates(source):
 
 def encode(value):
     """Canonical bytes of a JSON value, as the collection writes node data."""
-    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False,
+                      allow_nan=False).encode('utf-8')
 
 
 def item_bytes(kind, value):
@@ -113,7 +132,8 @@ def parse_config_text(text, source='config.zoo', max_bytes=MAX_CONFIG_BYTES):
     if text.startswith(u'\ufeff'):
         text = text[1:]
     try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates(source))
+        doc = json.loads(text, object_pairs_hook=_no_duplicates(source),
+                         parse_constant=_not_json_constant(source))
     except ConfigError:
         raise
     except RecursionError:
@@ -135,6 +155,8 @@ def parse_config(doc, source='config'):
         raise ConfigError('%s: unknown key %r (allowed: %s)' % (source, unknown[0], ', '.join(TOP_KEYS)))
     if _depth(doc, MAX_DEPTH):
         raise ConfigError('%s: nested deeper than %d levels' % (source, MAX_DEPTH))
+    if not _finite(doc):
+        raise ConfigError('%s: NaN or Infinity is not a JSON value (only finite numbers are)' % source)
     url = doc.get('global_url')
     if url is not None:
         if not isinstance(url, str) or not URL_RE.match(url) or len(url) > 2048:

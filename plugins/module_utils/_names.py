@@ -56,10 +56,21 @@ def validate_item(kind, name):
     if not isinstance(name, str):
         raise NameError_('invalid %s %s: must be a string' % (label, _show(name)))
     if kind == 'servers':
+        if '%' in name:
+            # A zone id ("fe80::1%eth0") names an interface of one host: meaningless as a key
+            # other hosts look up, and free text (spaces, control characters) after the '%'.
+            raise NameError_('invalid %s %s: an IPv6 zone id (%%...) is not allowed in an inner IP'
+                             % (label, _show(name)))
         try:
-            return str(ipaddress.ip_address(name))
+            address = ipaddress.ip_address(name)
         except ValueError:
             raise NameError_('invalid %s %s: not an IPv4 or IPv6 address' % (label, _show(name)))
+        if address.version == 6 and address.ipv4_mapped is not None:
+            # Python versions print these differently (::ffff:a00:1 or ::ffff:10.0.0.1): one
+            # host must have one node name, so the IPv4 form is the only accepted spelling.
+            raise NameError_('invalid %s %s: an IPv4-mapped IPv6 address; write the IPv4 address %s'
+                             % (label, _show(name), address.ipv4_mapped))
+        return str(address)
     if name in ('.', '..') or not ITEM_RE.match(name):
         raise NameError_('invalid %s %s: must be 1-200 characters of letters, digits and '
                          '_ . : # @ + = , ~ - (no "/", spaces, control characters, '

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.module_utils.basic import env_fallback
 
 from ._zk import CONNECTION_DEFAULTS, ENV_HOSTS, ZkSession
@@ -41,6 +43,11 @@ def argument_spec(**own):
     return spec
 
 
+# Plugin options that are files. They are declared as strings to plugins: Ansible's config `path`
+# type turns an empty string into the current directory.
+PATH_OPTIONS = ('ca_cert', 'client_cert', 'client_key')
+
+
 class OptionAdapter(object):
     """Reads options from module.params or from a plugin's get_option."""
 
@@ -55,9 +62,15 @@ class OptionAdapter(object):
     def from_plugin(cls, plugin):
         def get(name):
             try:
-                return plugin.get_option(name)
+                value = plugin.get_option(name)
             except KeyError:
                 return None
+            # Inventories set every connection variable, unused ones as "": that means unset.
+            if value == '':
+                return None
+            if name in PATH_OPTIONS and isinstance(value, str):
+                value = os.path.expanduser(value)
+            return value
         return cls(get)
 
     def get(self, name, default=None):

@@ -67,7 +67,7 @@ def request_from_params(p, package_label=None):
         keep=p.get('keep_revisions') or 20, max_request_bytes=p.get('max_request_bytes') or 1000000,
         allow_chunked=bool(p.get('allow_chunked')), lock_timeout=p.get('lock_timeout') or 30.0,
         verify=p.get('verify') or 'full', package=p.get('origin') or package_label,
-        action=p.get('action') or 'publish')
+        action=p.get('action') or 'publish', keep_appended=p.get('keep_appended_versions', True) is not False)
 
 
 def run(session, request, check_mode):

@@ -320,6 +320,22 @@ def plan_append(session, default_release, versions):
     return plan
 
 
+def appended_versions(session, release, candidates):
+    """The candidate versions of `release` that another release also lists, sorted.
+
+    The review and gray flows append their versions to the default release's versions. A replace
+    publish of the default release keeps those while the release that owns them still lists them
+    (so rerunning the production flow does not unlist the gray clients), and drops them once that
+    release no longer does (retired, or republished without the version).
+    """
+    if not candidates:
+        return []
+    others = [r for r in (session.children(RELEASES_ROOT) or []) if r != release]
+    paths = [(v, item_path(r, 'versions', v)) for r in others for v in sorted(candidates)]
+    found = session.exists_many([p for dummy, p in paths]) if paths else {}
+    return sorted(set(v for v, p in paths if found[p] is not None))
+
+
 # ---- revisions -------------------------------------------------------------------------------
 
 def operator_name():
@@ -399,7 +415,7 @@ class Request(object):
     def __init__(self, release, desired=None, mode='replace', indicator=None, append_to_default=False,
                  admin_root='/elastic_release', keep=DEFAULT_KEEP, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
                  allow_chunked=False, lock_timeout=30.0, verify='full', package=None, action='publish',
-                 operator=None, max_attempts=5):
+                 operator=None, max_attempts=5, keep_appended=True):
         self.release = release
         self.desired = desired          # a state; exists=False removes the release
         self.mode = mode
@@ -415,6 +431,7 @@ class Request(object):
         self.action = action
         self.operator = operator or operator_name()
         self.max_attempts = max_attempts
+        self.keep_appended = keep_appended  # replace on the default release keeps others' versions
 
 
 class Outcome(object):
@@ -430,12 +447,14 @@ class Outcome(object):
         self.verified = None
         self.zk_seconds = 0.0
         self.attempts = 0
+        self.kept_versions = []
 
     def as_dict(self):
         return {
             'changed': self.changed, 'operations': self.report, 'operations_count': len(self.report),
             'revision': self.revision, 'transactions': self.transactions, 'verified': self.verified,
             'default_release': self.default_after, 'zk_seconds': round(self.zk_seconds, 4),
+            'kept_versions': self.kept_versions,
         }
 
 
@@ -445,6 +464,14 @@ def _prepare(session, req, snap):
         target = merge_states(snap.state, req.desired)
     else:
         target = req.desired
+    default_after = parse_default(req.indicator) if req.indicator is not None else snap.default_release
+    kept = []
+    if target['exists'] and req.mode == 'replace' and req.keep_appended and default_after == req.release:
+        kept = appended_versions(session, req.release, set(snap.state['versions']) - set(target['versions']))
+        if kept:
+            target = dict(target, versions=dict(target['versions']))
+            for name in kept:
+                target['versions'][name] = snap.state['versions'][name]
     digest = state_digest(target) if target['exists'] else None
     meta = {'digest': digest, 'updated': int(time.time()), 'package': req.package, 'action': req.action}
     plan = plan_release(snap, target, meta)
@@ -452,7 +479,6 @@ def _prepare(session, req, snap):
         raise ZkError('refusing to remove %s: it is the default release named by %s'
                       % (release_path(req.release), DEFAULT_RELEASE_PATH))
     dplan = plan_default(snap, req.indicator)
-    default_after = parse_default(req.indicator) if req.indicator is not None else snap.default_release
     aplan = Plan()
     if req.append_to_default and target['exists']:
         if default_after is None:
@@ -460,7 +486,7 @@ def _prepare(session, req, snap):
                           '(publish the production release first)' % DEFAULT_RELEASE_PATH)
         if default_after != req.release:
             aplan = plan_append(session, default_after, list(target['versions']))
-    return target, meta, plan, dplan, aplan, default_after
+    return target, meta, plan, dplan, aplan, default_after, kept
 
 
 def _chunks(ops, limit, acl, chroot):
@@ -490,7 +516,7 @@ def apply(session, req, check_mode=False, lock_factory=None):
                 return out
         snap = read_release(session, req.release, req.admin_root, items=True)
     out.verified = 'full'
-    target, meta, plan, dplan, aplan, default_after = _prepare(session, req, snap)
+    target, meta, plan, dplan, aplan, default_after, out.kept_versions = _prepare(session, req, snap)
     out.before, out.after = snap.state, target
     out.default_before, out.default_after = snap.default_release, default_after
     if not (plan.ops or dplan.ops or aplan.ops):
@@ -651,7 +677,7 @@ FENCE_ALLOWANCE = 160  # bytes per lock fence (a check op on the lock node), add
 
 
 def _write_locked(session, req, held, out, t0):
-    _, chroot = hosts_without_chroot(session.hosts)
+    chroot = hosts_without_chroot(session.hosts)[1]
     hpath = history_path(req.admin_root, req.release)
     attempt = 0
     while True:
@@ -661,7 +687,7 @@ def _write_locked(session, req, held, out, t0):
             raise ZkUnavailable('the ZooKeeper session expired while holding the lock of %s: the lock '
                                 'is no longer held; nothing more was written' % req.release)
         snap = read_release(session, req.release, req.admin_root, items=True)
-        target, meta, plan, dplan, aplan, default_after = _prepare(session, req, snap)
+        target, meta, plan, dplan, aplan, default_after, out.kept_versions = _prepare(session, req, snap)
         out.before, out.after = snap.state, target
         out.default_before, out.default_after = snap.default_release, default_after
         if not (plan.ops or dplan.ops or aplan.ops):
@@ -705,7 +731,7 @@ def _write_locked(session, req, held, out, t0):
         except ZkConflict:
             # A fence failed when our lock node is gone: the session that held it expired (kazoo
             # may already have reconnected with a new one). The lock is lost; retrying cannot help.
-            gone = [path for _, path, _ in fences if session.exists_many([path])[path] is None]
+            gone = [fence[1] for fence in fences if session.exists_many([fence[1]])[fence[1]] is None]
             if gone:
                 raise ZkUnavailable('publish %s: the lock is no longer held (its node %s is gone: the '
                                     'ZooKeeper session that took it expired); nothing was written'

@@ -89,6 +89,15 @@ options:
         C(/default_release)), in the same transaction. The review and gray flows do this.
     type: bool
     default: false
+  keep_appended_versions:
+    description:
+      - With O(mode=replace) on the default release, keep the versions that another release
+        also lists (the review and gray flows append their versions to the default release), so
+        that rerunning the production flow does not unlist the review or gray clients. A version
+        whose release no longer lists it (retired, or republished without it) is removed.
+      - V(false) makes the default release's versions exactly the config's.
+    type: bool
+    default: true
   origin:
     description:
       - Free text recorded with the revision as its package (for example the package file name
@@ -205,6 +214,14 @@ verified:
   description: How the current content was compared (V(full) or V(fast)).
   returned: always
   type: str
+kept_versions:
+  description:
+    - Versions of the default release that O(mode=replace) kept because another release lists
+      them (see O(keep_appended_versions)).
+  returned: always
+  type: list
+  elements: str
+  sample: ['1.3.0']
 default_release:
   description: The default release after the task.
   returned: always
@@ -246,6 +263,7 @@ def main():
             allow_chunked=dict(type='bool', default=False),
             lock_timeout=dict(type='float', default=30.0),
             verify=dict(type='str', default='full', choices=['full', 'fast']),
+            keep_appended_versions=dict(type='bool', default=True),
             max_reported_operations=dict(type='int', default=1000),
         ),
         mutually_exclusive=[('config', 'config_file', 'package')],

@@ -120,6 +120,36 @@ def test_append_versions_to_default_in_one_transaction(zk):
     assert appended == [{'op': 'create', 'path': '/releases/production/versions/2.0.0'}]
 
 
+def test_replace_of_the_default_release_keeps_versions_other_releases_list(zk):
+    """Rerunning the production flow after a gray switch-online must not unlist the gray clients."""
+    assert publish(zk, release='production', config=CONFIG, set_default=True)[0].rc == 0
+    gray = {'global_url': 'http://10.0.0.7:9000', 'versions': ['2.0.0'], 'servers': ['10.1.2.9']}
+    assert publish(zk, release='gray1', config=gray, append_versions_to_default=True)[0].rc == 0
+    versions = sorted(CONFIG['versions'] + ['2.0.0'])
+
+    res, task = publish(zk, release='production', config=CONFIG, set_default=True)
+    assert res.rc == 0 and task['changed'] is False, res
+    assert task['kept_versions'] == ['2.0.0']
+    assert sorted(zk.client.get_children('/releases/production/versions')) == versions
+
+    # Once gray1 no longer lists the version, the next production publish drops it.
+    assert publish(zk, release='gray1', state='absent')[0].rc == 0
+    res, task = publish(zk, release='production', config=CONFIG, set_default=True)
+    assert res.rc == 0 and task['changed'] is True and task['kept_versions'] == [], res
+    assert task['operations'] == [{'op': 'delete', 'path': '/releases/production/versions/2.0.0'}]
+    assert sorted(zk.client.get_children('/releases/production/versions')) == CONFIG['versions']
+
+
+def test_replace_without_keep_appended_versions_is_exact(zk):
+    assert publish(zk, release='production', config=CONFIG, set_default=True)[0].rc == 0
+    gray = {'versions': ['2.0.0'], 'servers': ['10.1.2.9']}
+    assert publish(zk, release='gray1', config=gray, append_versions_to_default=True)[0].rc == 0
+    res, task = publish(zk, release='production', config=CONFIG, keep_appended_versions=False)
+    assert res.rc == 0 and task['changed'] is True, res
+    assert sorted(zk.client.get_children('/releases/production/versions')) == CONFIG['versions']
+    assert zk.client.exists('/releases/gray1/versions/2.0.0')
+
+
 def test_append_without_default_release_fails_and_writes_nothing(zk):
     before = zk.tree()
     res, task = publish(zk, release='gray1', config=CONFIG, append_versions_to_default=True)

@@ -32,7 +32,8 @@ def test_valid_items(kind, name, canonical):
 @pytest.mark.parametrize('kind,name', [
     ('versions', ''), ('versions', '.'), ('versions', '..'), ('versions', 'a/b'), ('versions', 'a b'),
     ('versions', 'x' * 201), ('sections', '10\n01'), ('servers', '10.0.0.256'), ('servers', 'host.example'),
-    ('versions', True), ('servers', '10.0.0.1/24'),
+    ('versions', True), ('servers', '10.0.0.1/24'), ('servers', 'fe80::1%eth0'), ('servers', 'fe80::1% x'),
+    ('servers', '::ffff:10.0.0.1'),
 ])
 def test_invalid_items(kind, name):
     with pytest.raises(_names.NameError_):
@@ -61,12 +62,22 @@ def test_config_lists_and_objects():
     ('[' * 100000 + ']' * 100000, 'nested too deeply'),
     ('{"sections": {"1": ' + '{"a":' * 40 + '1' + '}' * 40 + '}}', 'nested deeper'),
     (b'\xff\xfe', 'not UTF-8'),
+    ('{"sections": {"1": {"weight": NaN}}}', 'NaN is not a JSON value'),
+    ('{"sections": {"1": {"weight": -Infinity}}}', '-Infinity is not a JSON value'),
 ])
 def test_config_errors_name_the_problem(text, message):
     with pytest.raises(_config.ConfigError) as err:
         _config.parse_config_text(text, 'gray1.config.zoo')
     assert message in str(err.value)
     assert 'gray1.config.zoo' in str(err.value)
+
+
+def test_config_data_refuses_nan_and_infinity():
+    with pytest.raises(_config.ConfigError) as err:
+        _config.parse_config({'sections': {'1': {'weight': float('inf')}}}, 'config')
+    assert 'NaN or Infinity' in str(err.value)
+    with pytest.raises(ValueError):
+        _config.encode({'weight': float('nan')})
 
 
 def test_config_size_limit():
