@@ -1,0 +1,309 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""The main job, end to end on one machine: a game project's releases, from packaging to rollback.
+
+    python scripts/demo.py [--keep]
+
+What it does, each step a real `ansible-playbook` (or `ansible`) run over the example CMDB
+inventory, against a ZooKeeper it starts itself on a free 127.0.0.1 port:
+
+ 1. start a standalone ZooKeeper (Debian's zookeeper package) and create the project's chroot;
+ 2. build the server packages of the two deploy locations (playbooks/build_packages.yml);
+ 3. production flow, then the gray and the App Store review flows (each with its summary file);
+ 4. answer VMS's questions with release_lookup (by section, inner IP and client version);
+ 5. unpack the packages on the example hosts and start the game service on each with the release
+    that owns the host (playbooks/start.yml), ask every service which release it serves, rerun:
+    nothing changes;
+ 6. publish a new gray build, list the gray release's revisions, roll it back;
+ 7. stop the services and retire the review release;
+ 8. print the ZooKeeper tree and stop ZooKeeper.
+
+Every step checks its own outcome; the script exits non-zero at the first surprise. Its files
+are under .build/demo/ (removed at the start of each run; --keep leaves ZooKeeper running).
+"""
+
+from __future__ import print_function
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+
+import gameservice  # noqa: E402  (tests/gameservice.py: the example game service)
+import helpers  # noqa: E402  (tests/helpers.py: the collection linked from this checkout)
+import zkserver  # noqa: E402  (tests/zkserver.py: ZooKeeper from Debian's package)
+
+WORK = os.path.join(ROOT, '.build', 'demo')
+PROJECT = 'mygame'
+CHROOT = '/' + PROJECT
+SERVICE_VERSION = 'dev.190122.01'
+SERVERS = {'services': {'gameserver': SERVICE_VERSION}}
+CONFIGS = {
+    'production': {
+        'global_url': 'http://10.1.0.5:9000',
+        'versions': ['1.2.0', '1.2.1'],
+        'sections': {'1001': {'name': 'S1'}, '1002': {'name': 'S2'}, '1003': {'name': 'S3'},
+                     '1004': {'name': 'S4'}},
+        'servers': {'10.1.0.11': SERVERS, '10.1.0.12': SERVERS},
+    },
+    'gray1': {
+        'global_url': 'http://10.1.0.6:9000',
+        'versions': ['1.3.0'],
+        'sections': {'1901': {'name': 'Gray'}},
+        'servers': {'10.1.0.21': SERVERS},
+    },
+    'appstore_review': {
+        'global_url': 'http://10.2.0.5:9000',
+        'versions': ['1.4.0'],
+        'sections': {'2001': {'name': 'Review'}},
+        'servers': {'10.2.0.11': SERVERS},
+    },
+}
+GRAY_NEXT = dict(CONFIGS['gray1'], versions=['1.3.0', '1.3.1'], sections={'1901': {'name': 'Gray'}, '1902': {}})
+# The game-server hosts of inventory/example.cmdb.yml and the release each must end up serving.
+HOSTS = {'gs-prod-01': ('10.1.0.11', 'production'), 'gs-prod-02': ('10.1.0.12', 'production'),
+         'gs-gray-01': ('10.1.0.21', 'gray1'), 'gs-review-01': ('10.2.0.11', 'appstore_review')}
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def say(text):
+    print('\n==> %s' % text, flush=True)
+
+
+def check(condition, what, detail=''):
+    if not condition:
+        raise DemoFailed('%s%s' % (what, ('\n' + detail) if detail else ''))
+    print('    ok: %s' % what, flush=True)
+
+
+def run(cmd, expect_rc=0):
+    """Run an ansible command as an ops engineer would, show it, and return its result."""
+    shown = ' '.join(a if ' ' not in a else "'%s'" % a for a in cmd)
+    print('    $ %s' % shown.replace(ROOT + '/', ''), flush=True)
+    t0 = time.time()
+    res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'default'})
+    print('      (%.1f s, exit %d)' % (time.time() - t0, res.rc), flush=True)
+    if res.rc != expect_rc:
+        raise DemoFailed('%s exited %d, expected %d:\n%s' % (cmd[0], res.rc, expect_rc, res))
+    return res
+
+
+def recap(res):
+    """PLAY RECAP counters per host: {host: {'ok': n, 'changed': n, ...}}."""
+    out = {}
+    for line in res.stdout.splitlines():
+        parts = line.split(' : ')
+        if len(parts) == 2 and 'ok=' in parts[1]:
+            out[parts[0].strip()] = dict((k, int(v)) for k, v in
+                                         (f.split('=') for f in parts[1].split()))
+    return out
+
+
+def flow(inventory, name, **extra):
+    summary = os.path.join(WORK, 'summary-%s-%d.json' % (name, int(time.time() * 1000)))
+    cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', name + '.yml')]
+    for key, value in sorted(extra.items()):
+        cmd += ['-e', '%s=%s' % (key, value)]
+    cmd += ['-e', 'summary_file=%s' % summary]
+    res = run(cmd)
+    with open(summary) as f:
+        doc = json.load(f)
+    print('      summary: %s' % json.dumps(doc, sort_keys=True))
+    return res, doc
+
+
+def make_inventory(zk_hosts):
+    inv = os.path.join(WORK, 'inventory')
+    shutil.copytree(os.path.join(ROOT, 'inventory'), inv)
+    path = os.path.join(inv, 'group_vars', 'all.yml')
+    with open(path) as f:
+        lines = f.read().splitlines(True)
+    lines = ['elastic_release_zk_hosts: %s\n' % zk_hosts if l.startswith('elastic_release_zk_hosts:') else l
+             for l in lines]
+    with open(path, 'w') as f:
+        f.writelines(lines)
+    return inv
+
+
+def make_source():
+    """A server source tree as the build pipeline leaves it: lib/ and version/gameserver/<v>/."""
+    src = os.path.join(WORK, 'src')
+    os.makedirs(os.path.join(src, 'lib'))
+    with open(os.path.join(src, 'lib', 'dk-server.jar'), 'wb') as f:
+        f.write(b'shared server library\n')
+    gameservice.install(src, SERVICE_VERSION)
+    configs = os.path.join(WORK, 'configs')
+    os.makedirs(configs)
+    for release, config in CONFIGS.items():
+        with open(os.path.join(configs, release + '.config.zoo'), 'w') as f:
+            json.dump(config, f, indent=2, sort_keys=True)
+    return src, configs
+
+
+def build(inventory, src, configs, location, build_id, dest):
+    run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'build_packages.yml'),
+         '-e', 'elastic_release_location=%s' % location, '-e', 'elastic_release_build=%s' % build_id,
+         '-e', 'elastic_release_project=%s' % PROJECT, '-e', 'elastic_release_package_src=%s' % src,
+         '-e', 'elastic_release_package_dest=%s' % dest, '-e', 'elastic_release_configs_dir=%s' % configs])
+
+
+def lookup(inventory, **question):
+    args = dict(question)
+    res = run(['ansible', 'localhost', '-i', inventory, '-m', 'gameops.elastic_release.release_lookup',
+               '-a', json.dumps(dict(args, hosts='{{ elastic_release_zk_hosts }}'))])
+    text = res.stdout
+    doc = json.loads(text[text.index('{'):])
+    return doc
+
+
+def tree(client, path='/', indent=''):
+    for name in sorted(client.get_children(path)):
+        child = path.rstrip('/') + '/' + name
+        if child in ('/zookeeper', '/elastic_release/history'):
+            print('%s%s/ ...' % (indent, name))
+            continue
+        data = client.get(child)[0]
+        shown = (' = ' + data.decode('utf-8', 'replace')[:60]) if data else ''
+        print('%s%s%s' % (indent, name, shown))
+        tree(client, child, indent + '  ')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--keep', action='store_true', help='leave ZooKeeper and the services running')
+    opts = parser.parse_args()
+
+    from kazoo.client import KazooClient
+
+    if os.path.exists(WORK):
+        gameservice.stop_all([WORK])
+        shutil.rmtree(WORK)
+    os.makedirs(WORK)
+    started = time.time()
+
+    say('1. Start a standalone ZooKeeper on 127.0.0.1 and create the project chroot %s' % CHROOT)
+    zk = zkserver.Standalone(workdir=os.path.join(WORK, 'zk')).start()
+    hosts_up = []
+    try:
+        admin = KazooClient(hosts=zk.hosts, timeout=10)
+        admin.start(timeout=30)
+        admin.ensure_path(CHROOT)
+        zk_hosts = zk.hosts + CHROOT
+        check(admin.exists(CHROOT) is not None, 'ZooKeeper answers at %s' % zk_hosts)
+        client = KazooClient(hosts=zk_hosts, timeout=10)
+        client.start(timeout=30)
+        inventory = make_inventory(zk_hosts)
+        src, configs = make_source()
+        dist = os.path.join(WORK, 'dist')
+
+        say('2. Build the server packages of both deploy locations (WallE cross-packaging)')
+        build(inventory, src, configs, 'cn_prod', '190122.01', dist)
+        build(inventory, src, configs, 'appstore_review', '190122.01', dist)
+        packages = sorted(os.listdir(dist))
+        check(packages == ['mygame-appstore_review-190122.01.tar.gz', 'mygame-gray1-190122.01.tar.gz',
+                           'mygame-production-190122.01.tar.gz'], 'one package per registered release: %s'
+              % ', '.join(packages))
+
+        def package(release, build_id='190122.01'):
+            return os.path.join(dist, '%s-%s-%s.tar.gz' % (PROJECT, release, build_id))
+
+        say('3. Production, gray and review flows')
+        res, summary = flow(inventory, 'production', package=package('production'), release='production')
+        check(json.loads(client.get('/default_release')[0]) == {'name': 'production'},
+              '/default_release names production')
+        res, summary = flow(inventory, 'gray', package=package('gray1'), release='gray1')
+        res, summary = flow(inventory, 'review', package=package('appstore_review'), release='appstore_review')
+        versions = sorted(client.get_children('/releases/production/versions'))
+        check(versions == ['1.2.0', '1.2.1', '1.3.0', '1.4.0'],
+              'the default release lists the gray and review versions too: %s' % versions)
+        res, summary = flow(inventory, 'production', package=package('production'), release='production')
+        check(summary.get('changed_nodes') == 0, 'rerunning the production flow writes nothing',
+              json.dumps(summary))
+
+        say('4. VMS questions, answered by release_lookup')
+        for question, release in ((dict(section_id='1901'), 'gray1'), (dict(inner_ip='10.2.0.11'), 'appstore_review'),
+                                  (dict(version='1.2.1'), 'production'), (dict(section_id='1003'), 'production')):
+            doc = lookup(inventory, **question)
+            check(doc.get('release') == release, '%s is owned by %s (global_url %s)'
+                  % (question, doc.get('release'), doc.get('global_url')), json.dumps(doc))
+
+        say('5. Unpack the packages on the example hosts and start the game service by release')
+        ports = dict(zip(sorted(HOSTS), zkserver.free_ports(len(HOSTS))))
+        for host, (ip, release) in sorted(HOSTS.items()):
+            root = os.path.join(WORK, 'hosts', ip)
+            with tarfile.open(package(release)) as tar:
+                tar.extractall(root, filter='data')
+            hosts_up.append(root)
+        extra = os.path.join(WORK, 'start-vars.yml')
+        with open(extra, 'w') as f:
+            json.dump({'demo_ports': dict((HOSTS[h][0], p) for h, p in ports.items()),
+                       'server_start_install_root': WORK + '/hosts/{{ inner_ip }}',
+                       'server_start_ready_port': '{{ demo_ports[inner_ip] }}',
+                       'server_start_command': ['{install_root}/version/{service}/{version}/bin/{service}',
+                                                '--release', '{release}', '--port',
+                                                '{{ demo_ports[inner_ip] }}']}, f)
+        start = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'),
+                 '-e', 'target=service_gameserver', '-e', '@' + extra]
+        res = run(start)
+        for host, (ip, release) in sorted(HOSTS.items()):
+            answer = gameservice.query(ports[host])
+            check(answer['release'] == release, '%s (%s) runs gameserver --release %s, pid %s'
+                  % (host, ip, answer['release'], answer['pid']), json.dumps(answer))
+        res = run(start)
+        counts = recap(res)
+        check(all(c.get('changed') == 0 for c in counts.values()), 'rerunning start.yml changes nothing',
+              json.dumps(counts))
+
+        say('6. A new gray build: publish it, list the revisions, roll back')
+        with open(os.path.join(configs, 'gray1.config.zoo'), 'w') as f:
+            json.dump(GRAY_NEXT, f)
+        build(inventory, src, configs, 'cn_prod', '190123.01', dist)
+        flow(inventory, 'gray', package=package('gray1', '190123.01'), release='gray1')
+        check(sorted(client.get_children('/releases/gray1/sections')) == ['1901', '1902'],
+              'gray1 now has sections 1901 and 1902')
+        res = run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'rollback.yml'),
+                   '-e', 'release=gray1', '-e', 'list_revisions=true'])
+        flow(inventory, 'rollback', release='gray1')
+        check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
+              'gray1 is back to section 1901 only')
+
+        say('7. Stop the services, retire the review release')
+        res = run(start + ['-e', 'server_start_state=stopped'])
+        check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
+                      for root in hosts_up for p in gameservice.pid_files(root)), 'every game service stopped')
+        flow(inventory, 'retire', release='appstore_review')
+        check(client.exists('/releases/appstore_review') is None, '/releases/appstore_review is gone')
+        run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'retire.yml'),
+             '-e', 'release=production'], expect_rc=2)
+        check(client.exists('/releases/production') is not None, 'retiring the default release is refused')
+
+        say('8. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
+        tree(client)
+        client.stop()
+        admin.stop()
+        print('\nDemo finished in %.0f s: every step checked.' % (time.time() - started))
+        return 0
+    except DemoFailed as exc:
+        print('\nDEMO FAILED: %s' % exc, file=sys.stderr)
+        print('ZooKeeper log tail:\n%s' % zk.node.tail(), file=sys.stderr)
+        return 1
+    finally:
+        if not opts.keep:
+            gameservice.stop_all([WORK])
+            zk.stop()
+        else:
+            print('ZooKeeper left running at %s (pid %s)' % (zk.hosts, zk.node.pid))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
