@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import time
@@ -128,8 +127,8 @@ def make_inventory(zk_hosts):
     path = os.path.join(inv, 'group_vars', 'all.yml')
     with open(path) as f:
         lines = f.read().splitlines(True)
-    lines = ['elastic_release_zk_hosts: %s\n' % zk_hosts if l.startswith('elastic_release_zk_hosts:') else l
-             for l in lines]
+    lines = ['elastic_release_zk_hosts: %s\n' % zk_hosts if line.startswith('elastic_release_zk_hosts:') else line
+             for line in lines]
     with open(path, 'w') as f:
         f.writelines(lines)
     return inv
@@ -278,7 +277,7 @@ def main():
               'gray1 is back to section 1901 only')
 
         say('7. Stop the services, retire the review release')
-        res = run(start + ['-e', 'server_start_state=stopped'])
+        res = run(start + ['-e', 'elastic_release_state=stopped'])
         check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
                       for root in hosts_up for p in gameservice.pid_files(root)), 'every game service stopped')
         flow(inventory, 'retire', release='appstore_review')

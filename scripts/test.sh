@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite, in order: ansible-lint, ansible-test sanity, pytest (tests/unit and
-# tests/integration against real ZooKeeper servers), molecule scenarios.
+# The whole test suite, in order: ansible-lint, ansible-test sanity, pytest (tests/unit,
+# tests/integration and tests/reliability against real ZooKeeper servers: standalone, a 3-node
+# ensemble, digest auth, TLS), molecule scenarios, and the main job (scripts/demo.sh).
 #
 #   bash scripts/test.sh                   every step
-#   bash scripts/test.sh lint sanity ...   only these steps; also: unit, integration (pytest on one
-#                                          of the two folders), pytest (both), molecule
+#   bash scripts/test.sh lint sanity ...   only these steps; also: unit, integration, reliability
+#                                          (pytest on one folder), pytest (all three), molecule, demo
 #
 # Every step runs even when an earlier one failed; the exit status is non-zero if any failed.
 # Run scripts/setup.sh first (it installs ZooKeeper, the Python tools and ansible-test's pip
@@ -116,9 +117,13 @@ run_pytest() {
     [ "$rc" -eq 5 ] && echo "pytest collected no test (exit 5): failing"
     return "$rc"
 }
-step_pytest() { run_pytest tests/unit tests/integration; }
+step_pytest() { run_pytest tests/unit tests/integration tests/reliability; }
 step_unit() { run_pytest tests/unit; }
 step_integration() { run_pytest tests/integration; }
+step_reliability() { run_pytest tests/reliability; }
+
+# --- the main job (README): the example project's release flows end to end -----------------------
+step_demo() { bash scripts/demo.sh; }
 
 # --- molecule -----------------------------------------------------------------------------------
 MOLECULE_DETAILS=()
@@ -153,12 +158,13 @@ print('python %s (%s), ansible-core %s' % (sys.version.split()[0], sys.executabl
 PY
 steps=("$@")
 if ((${#steps[@]} == 0)); then
-    steps=(lint sanity pytest molecule)
+    steps=(lint sanity pytest molecule demo)
 fi
 for step in "${steps[@]}"; do
     case $step in
-        lint|sanity|pytest|unit|integration|molecule) run_step "$step" "step_$step" ;;
-        *) echo "unknown step: $step (lint, sanity, pytest, unit, integration, molecule)" >&2; exit 2 ;;
+        lint|sanity|pytest|unit|integration|reliability|molecule|demo) run_step "$step" "step_$step" ;;
+        *) echo "unknown step: $step (lint, sanity, pytest, unit, integration, reliability, molecule, demo)" >&2
+           exit 2 ;;
     esac
 done
 

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import hashlib
 import json
+import math
 import re
 
 from ._names import KINDS, NameError_, validate_item
@@ -48,7 +49,7 @@ def _not_json_constant(source):
 def _finite(value):
     """False when a float NaN or infinity hides anywhere in value (a config given as data)."""
     if isinstance(value, float):
-        return value == value and value not in (float('inf'), float('-inf'))
+        return not (math.isnan(value) or math.isinf(value))
     if isinstance(value, dict):
         return all(_finite(v) for v in value.values())
     if isinstance(value, list):
