@@ -43,6 +43,7 @@ def ansible_env(extra=None):
         'PYTHONDONTWRITEBYTECODE': '1',
     })
     env.pop('ELASTIC_RELEASE_ZK_HOSTS', None)
+    env.pop('ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL', None)
     if extra:
         env.update(extra)
     return env

@@ -34,6 +34,7 @@ options:
   auth_credential:
     description:
       - The C(user:password) credential for digest authentication. Never logged.
+      - When not given, the E(ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL) environment variable is used.
     type: str
   use_tls:
     description:

@@ -20,6 +20,7 @@ from ansible.module_utils.basic import env_fallback
 from ._zk import CONNECTION_DEFAULTS, ENV_HOSTS, ZkSession
 
 CONNECTION_KEYS = tuple(CONNECTION_DEFAULTS)
+ENV_AUTH_CREDENTIAL = 'ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL'
 
 
 def connection_spec():
@@ -27,7 +28,7 @@ def connection_spec():
         hosts=dict(type='str', fallback=(env_fallback, [ENV_HOSTS])),
         timeout=dict(type='float', default=CONNECTION_DEFAULTS['timeout']),
         auth_scheme=dict(type='str', default='digest', choices=['digest']),
-        auth_credential=dict(type='str', no_log=True),
+        auth_credential=dict(type='str', no_log=True, fallback=(env_fallback, [ENV_AUTH_CREDENTIAL])),
         use_tls=dict(type='bool', default=False),
         ca_cert=dict(type='path'),
         client_cert=dict(type='path'),

@@ -184,3 +184,16 @@ def test_check_mode_writes_nothing_even_without_write_access(authzk):
     assert {'op': 'create', 'path': '/releases/gray1/sections/1902'} in task['operations']
     assert '"1902": {}' in res.stdout          # the diff is shown
     assert authzk.tree() == before
+
+
+def test_module_takes_the_credential_from_the_environment(authzk):
+    """ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL stands in for auth_credential (ad-hoc runs, AWX
+    credential types): the write is made as that identity, and the secret is not echoed."""
+    secret = authzk.credential.split(':', 1)[1]
+    res, task, dummy = faultkit.adhoc(MODULE, {'hosts': authzk.hosts, 'release': 'gray_env', 'config': CONFIG},
+                                      env={'ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL': authzk.credential}, verbose='-vvv')
+    assert res.rc == 0 and task['changed'] is True, res
+    _assert_secret_absent(res.stdout + res.stderr, secret, 'ansible output (-vvv)')
+    writer = ('digest', make_digest_acl_credential(*authzk.writer), 31)
+    with faultkit.kazoo(authzk.hosts, auth_data=[('digest', authzk.credential)]) as owner:
+        assert _acl_of(owner, '/releases/gray_env/sections/1901') == sorted([writer, ('world', 'anyone', 1)])
