@@ -725,6 +725,22 @@ def read_server_package(path, name_pattern=None, expected_release=None, limits=N
     return ServerPackage(path, name, indicator, config, components, problems, scan)
 
 
+def check_server_package(path, name_pattern=None, expected_release=None, limits=None, hash_members=False):
+    """(package or None, the answer of server_package_info, the reason it cannot be used or None).
+
+    The one wording of a refused package, for the module and for the controller-side lookup: an
+    unsafe or unusable package, or one with layout problems."""
+    try:
+        package = read_server_package(path, name_pattern, expected_release, limits, hash_members)
+    except PackageError as exc:
+        return None, {'path': path, 'problems': []}, 'cannot read server package %s: %s' % (path, exc)
+    result = package.to_dict()
+    if result['problems']:
+        return package, result, 'server package %s has %d problem(s): %s' % (
+            result['package'], len(result['problems']), '; '.join(result['problems']))
+    return package, result, None
+
+
 def read_package_for_publish(path, release, name_pattern=None, limits=None):
     """(ReleaseConfig, indicator bytes) for the publish module: the package read from the archive
     itself and checked against the release it is published as. The indicator is returned as

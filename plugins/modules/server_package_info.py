@@ -172,7 +172,7 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package import (
-    DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_RATIO, DEFAULT_MAX_TOTAL_SIZE, Limits, PackageError, read_server_package)
+    DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_RATIO, DEFAULT_MAX_TOTAL_SIZE, Limits, PackageError, check_server_package)
 
 
 def main():
@@ -192,15 +192,16 @@ def main():
     p = module.params
     try:
         limits = Limits(p['max_member_size'], p['max_total_size'], p['max_ratio'])
-        package = read_server_package(p['path'], p['name_pattern'], p['release'], limits, hash_members=p['checksums'])
     except PackageError as exc:
-        module.fail_json(msg='cannot read server package %s: %s' % (p['path'], exc), path=p['path'])
-    result = package.to_dict()
+        module.fail_json(msg=str(exc))
+    package, result, error = check_server_package(p['path'], p['name_pattern'], p['release'], limits,
+                                                  hash_members=p['checksums'])
+    if package is None:
+        module.fail_json(msg=error, path=p['path'])
     if p['checksums']:
         result['files'] = [m.to_dict() for m in package.scan.members]
-    if result['problems'] and p['fail_on_problems']:
-        module.fail_json(msg='server package %s has %d problem(s): %s'
-                         % (result['package'], len(result['problems']), '; '.join(result['problems'])), **result)
+    if error and p['fail_on_problems']:
+        module.fail_json(msg=error, **result)
     module.exit_json(changed=False, **result)
 
 

@@ -192,6 +192,51 @@ def test_server_package_info_custom_name_pattern(tmp_path):
     assert (task['release'], task['build'], task['project']) == ('gray1', '190122.01', None)
 
 
+def _package_lookup(path, **options):
+    """`ansible localhost -m debug` printing the package_info lookup's answer as JSON."""
+    args = ''.join(", %s=%s" % (key, json.dumps(value)) for key, value in sorted(options.items()))
+    expr = "{{ lookup('gameops.elastic_release.package_info', %s%s) | to_json }}" % (json.dumps(path), args)
+    return helpers.adhoc('ansible.builtin.debug', {'msg': expr})
+
+
+def test_package_info_lookup_answers_as_the_module(tmp_path):
+    good = fx.write_tgz(tmp_path / 'mygame-production-1.tar.gz', fx.valid_members())
+    members, words = fx.hostile_cases()['traversal']
+    bad = fx.write_tgz(tmp_path / 'mygame-production-2.tar.gz', members)
+    odd = fx.write_tgz(tmp_path / 'mygame-production-3.tar.gz', fx.valid_members() + [(fx.tinfo('README', data=b'x'), b'x')])
+    before = fx.tree_state(tmp_path)
+
+    res, module = helpers.adhoc(PACKAGE_INFO, {'path': good, 'release': 'production'})
+    assert res.rc == 0, res
+    res, task = _package_lookup(good, release='production')
+    assert res.rc == 0, res
+    answer = json.loads(task['msg'])
+    for key in ('package', 'release', 'build', 'project', 'indicator', 'config', 'components', 'problems', 'sha256'):
+        assert answer[key] == module[key], key
+
+    # fail (the default): the module's message, as a lookup error.
+    res, module = helpers.adhoc(PACKAGE_INFO, {'path': bad})
+    res, task = _package_lookup(bad)
+    assert res.rc != 0
+    assert module['msg'] in res.output.replace('\\"', '"'), res
+    # report: the reason comes back as data, for a task that gathers every problem of a run.
+    res, task = _package_lookup(bad, on_error='report')
+    assert res.rc == 0, res
+    answer = json.loads(task['msg'])
+    assert answer['error'] == module['msg'] and 'mygame-production-2.tar.gz' in answer['error']
+    for word in words:
+        assert word in answer['error']
+    res, task = _package_lookup(odd, on_error='report')
+    answer = json.loads(task['msg'])
+    assert "1 problem(s): unexpected top-level member 'README'" in answer['error']
+    assert answer['config']['versions'] == {'1.2.0': {}, '1.2.1': {}}
+    res, task = _package_lookup(good, release='gray1', on_error='report')
+    assert "'production'" in json.loads(task['msg'])['error'] and "'gray1'" in json.loads(task['msg'])['error']
+    res, task = _package_lookup(good, max_ratio=0)
+    assert res.rc != 0 and 'invalid limit max_ratio=0' in res.output, res
+    assert fx.tree_state(tmp_path) == before
+
+
 @pytest.fixture(scope='module')
 def client_trees(tmp_path_factory):
     return fx.make_client_trees(tmp_path_factory.mktemp('trees'))
