@@ -188,3 +188,26 @@ def test_digest_acl_gives_world_read():
     assert 'secret' not in repr(acl)
     with pytest.raises(_zk.ZkError):
         _zk.build_acl('digest', None, 'private')
+
+
+def test_state_digest_is_exact_and_framed():
+    def state(url=b'http://a', **kinds):
+        out = _release.empty_state(True)
+        out['global_url'] = url
+        for kind, items in kinds.items():
+            out[kind] = dict(items)
+        return out
+
+    base = state(sections={'1001': b'{}', '1002': b'{"a":1}'}, versions={'1.2.0': b''})
+    digest = _release.state_digest(base)
+    assert digest == _release.state_digest(state(versions={'1.2.0': b''}, sections={'1002': b'{"a":1}', '1001': b'{}'}))
+    others = [
+        state(sections={'1001': b'{}', '1002': b'{"a": 1}'}, versions={'1.2.0': b''}),   # other bytes
+        state(sections={'1001': b'{}', '1002': b'{"a":1}'}, versions={'1.2.0': None}),   # null data
+        state(sections={'1001': b'{}', '1002': b'{"a":1}'}, servers={'1.2.0': b''}),     # other kind
+        state(sections={'1001': b'{}', '1002': b'{"a":1}'}, versions={'1.2.0': b''}, url=None),
+        state(sections={'100': b'1{}', '1002': b'{"a":1}'}, versions={'1.2.0': b''}),    # name/data boundary
+        state(sections={'1001': b'{}'}, versions={'1.2.0': b''}),
+    ]
+    digests = [_release.state_digest(other) for other in others]
+    assert digest not in digests and len(set(digests)) == len(digests)
