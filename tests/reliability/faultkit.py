@@ -235,18 +235,26 @@ def revisions(client, release, admin_root='/elastic_release'):
 
 
 def content_digest(config):
-    """The digest the collection stores in the release node's metadata for config (as the
-    collection's state_display renders it: sorted kinds, global_url)."""
+    """The digest the collection stores in the release node's metadata for config, recomputed here
+    from the bytes the tree holds (format v2: SHA-256 over every item's name and exact data, and
+    global_url, each field framed by its length, kinds in the order versions, sections, servers)."""
     import hashlib
-    doc = {}
+    nodes = expected_subtree(config)
+    url = config.get('global_url')
+    parts = [b'elastic_release state v2\n']
+    if url is None:
+        parts.append(b'global_url -1\n')
+    else:
+        raw_url = url.encode('utf-8')
+        parts.append(b'global_url %d\n%s' % (len(raw_url), raw_url))
     for kind in ('versions', 'sections', 'servers'):
-        items = config.get(kind) or {}
-        if isinstance(items, list):
-            items = dict((name, {}) for name in items)
-        doc[kind] = dict(sorted(items.items()))
-    doc['global_url'] = config.get('global_url')
-    text = json.dumps(doc, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
-    return hashlib.sha256(text).hexdigest()
+        prefix = '/%s/' % kind
+        items = dict((path[len(prefix):], data) for path, data in nodes.items() if path.startswith(prefix))
+        parts.append(b'%s %d\n' % (kind.encode('ascii'), len(items)))
+        for name in sorted(items):
+            raw = name.encode('utf-8')
+            parts.append(b'%d %d\n%s%s' % (len(raw), len(items[name]), raw, items[name]))
+    return hashlib.sha256(b''.join(parts)).hexdigest()
 
 
 def heal(ensemble, timeout=60):
