@@ -11,6 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 import ipaddress
 import json
+import os
+import subprocess
+import sys
 import time
 
 from kazoo.client import KazooClient, KazooState
@@ -243,6 +246,33 @@ class Raw(object):
         data.get(timeout=60)
         url.get(timeout=60)
         return time.perf_counter() - t0, owners[0]
+
+
+# floor_lookup in a new Python process on a new session: what a module process starts from.
+_FRESH_LOOKUP = '''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import release_bench
+raw = release_bench.Raw(sys.argv[2])
+try:
+    elapsed, owner = raw.floor_lookup(sys.argv[3], sys.argv[4])
+finally:
+    raw.close()
+print(json.dumps({"seconds": elapsed, "owner": owner}))
+'''
+
+
+def floor_lookup_fresh(hosts, kind, name):
+    """Raw.floor_lookup timed in a new Python process, on a session opened just before, as the
+    module's zk_seconds is (the module's own timer starts once it is connected). The process
+    start-up and the connection are not timed."""
+    proc = subprocess.run([sys.executable, '-c', _FRESH_LOOKUP, os.path.dirname(os.path.abspath(__file__)),
+                           hosts, kind, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120, check=False)
+    if proc.returncode != 0:
+        raise BenchError('fresh-process lookup floor failed (exit %d): %s' % (proc.returncode, proc.stderr[-2000:]))
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result['seconds'], result['owner']
 
 
 def probe_request_limit(hosts, request_size, low=1040000, high=1060000):
