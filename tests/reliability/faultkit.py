@@ -240,13 +240,12 @@ def content_digest(config):
     global_url, each field framed by its length, kinds in the order versions, sections, servers)."""
     import hashlib
     nodes = expected_subtree(config)
-    url = config.get('global_url')
+    url = nodes.get('/global_url')
     parts = [b'elastic_release state v2\n']
     if url is None:
         parts.append(b'global_url -1\n')
     else:
-        raw_url = url.encode('utf-8')
-        parts.append(b'global_url %d\n%s' % (len(raw_url), raw_url))
+        parts.append(b'global_url %d\n%s' % (len(url), url))
     for kind in ('versions', 'sections', 'servers'):
         prefix = '/%s/' % kind
         items = dict((path[len(prefix):], data) for path, data in nodes.items() if path.startswith(prefix))
