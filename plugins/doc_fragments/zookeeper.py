@@ -8,8 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The ZooKeeper connection options shared by every module (DOCUMENTATION) and by the lookup and
-    # inventory plugins (PLUGINS, which adds the env/ini/vars sources).
+    # The ZooKeeper connection options shared by every module and plugin (DOCUMENTATION), and the
+    # env/ini/vars sources the lookup and inventory plugins read them from (PLUGINS).
     DOCUMENTATION = r'''
 options:
   hosts:
@@ -58,25 +58,14 @@ options:
       - Verify the servers' certificates against O(ca_cert). Only turn this off for tests.
     type: bool
     default: true
-  acl:
-    description:
-      - ACL of the nodes the collection creates.
-      - V(auto) with O(auth_credential) gives the writer all permissions and everyone read access,
-        so game services and VMS keep reading without credentials; without a credential the nodes
-        are open, as ZooKeeper's default.
-      - V(open) leaves nodes world-writable. V(private) gives the writer's identity all permissions
-        and nobody else any.
-    type: str
-    choices: [auto, open, private]
-    default: auto
 '''
 
+    # The sources plugins read the connection options from; the descriptions come from
+    # DOCUMENTATION above (a plugin extends both fragments). The certificate files are strings to
+    # plugins: Ansible's config type `path` would turn an empty variable into the current directory.
     PLUGINS = r'''
 options:
   hosts:
-    description:
-      - Comma-separated C(host:port) list of the ZooKeeper ensemble, optionally followed by a C(/chroot).
-    type: str
     env:
       - name: ELASTIC_RELEASE_ZK_HOSTS
     ini:
@@ -85,10 +74,6 @@ options:
     vars:
       - name: elastic_release_zk_hosts
   timeout:
-    description:
-      - Seconds to wait for a connection and for each ZooKeeper answer.
-    type: float
-    default: 10.0
     env:
       - name: ELASTIC_RELEASE_ZK_TIMEOUT
     ini:
@@ -97,28 +82,16 @@ options:
     vars:
       - name: elastic_release_zk_timeout
   auth_scheme:
-    description:
-      - ZooKeeper authentication scheme.
-    type: str
-    default: digest
-    choices: [digest]
     env:
       - name: ELASTIC_RELEASE_ZK_AUTH_SCHEME
     vars:
       - name: elastic_release_zk_auth_scheme
   auth_credential:
-    description:
-      - The C(user:password) credential for digest authentication.
-    type: str
     env:
       - name: ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL
     vars:
       - name: elastic_release_zk_auth_credential
   use_tls:
-    description:
-      - Connect to the ensemble's TLS client port.
-    type: bool
-    default: false
     env:
       - name: ELASTIC_RELEASE_ZK_USE_TLS
     ini:
@@ -127,8 +100,6 @@ options:
     vars:
       - name: elastic_release_zk_use_tls
   ca_cert:
-    description:
-      - PEM file of the CA that signed the servers' certificates.
     type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CA_CERT
@@ -138,34 +109,20 @@ options:
     vars:
       - name: elastic_release_zk_ca_cert
   client_cert:
-    description:
-      - PEM client certificate for mutual TLS.
     type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CLIENT_CERT
     vars:
       - name: elastic_release_zk_client_cert
   client_key:
-    description:
-      - PEM private key of O(client_cert).
     type: str
     env:
       - name: ELASTIC_RELEASE_ZK_CLIENT_KEY
     vars:
       - name: elastic_release_zk_client_key
   validate_certs:
-    description:
-      - Verify the servers' certificates.
-    type: bool
-    default: true
     env:
       - name: ELASTIC_RELEASE_ZK_VALIDATE_CERTS
     vars:
       - name: elastic_release_zk_validate_certs
-  acl:
-    description:
-      - ACL of nodes created (plugins only read, so this rarely matters here).
-    type: str
-    default: auto
-    choices: [auto, open, private]
 '''

@@ -26,6 +26,7 @@ author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper.plugins
+  - gameops.elastic_release.zookeeper
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 options:
@@ -83,6 +84,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import ReleaseIndex
+from ansible_collections.gameops.elastic_release.plugins.module_utils._releasemap import OwnershipError, resolve
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
@@ -136,7 +138,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option('strict')
         for ip, owners in sorted(data['servers'].items()):
             releases = sorted(owner[0] for owner in owners)
-            release = releases[0] if len(releases) == 1 else None
+            try:
+                # The lookups' rule: a server has exactly one owner.
+                release = resolve('servers', ip, releases, default_release)[0]
+            except OwnershipError:
+                release = None
             host = self.inventory.add_host(ip)
             for name in releases:
                 self.inventory.add_child(self.inventory.add_group(prefix + name), host)

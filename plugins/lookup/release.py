@@ -24,6 +24,7 @@ author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper.plugins
+  - gameops.elastic_release.zookeeper
 options:
   _terms:
     description:
@@ -136,95 +137,23 @@ _raw:
       type: str
 '''
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
-
-from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import LookupFailed, ReleaseIndex, find, question
+from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import (KEYS, LookupFailed, answer_all,
+                                                                                      questions_from)
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._service import ServiceError, answer_version
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
-KEYS = ('section_id', 'inner_ip', 'version')
 VAR_PREFIX = 'elastic_release_zk_'
 
 
-def _values(value):
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [to_native(v) for v in value]
-    return [to_native(value)]
-
-
-def questions_from(terms, options):
-    """[(key, value)] from the terms and the keyword options, in that order."""
-    asked = []
-    flat = []
-    for term in terms or []:
-        flat.extend(term if isinstance(term, (list, tuple)) else [term])
-    for term in flat:
-        if isinstance(term, Mapping):
-            if len(term) != 1 or list(term)[0] not in KEYS:
-                raise AnsibleLookupError('invalid term %r: a mapping term has one key, section_id, inner_ip or version'
-                                         % (dict(term),))
-            key, value = list(term.items())[0]
-            asked.append((key, to_native(value) if value is not None else None))
-            continue
-        for word in to_native(term).split():
-            key, sep, value = word.partition('=')
-            if not sep or key not in KEYS:
-                raise AnsibleLookupError('invalid term %r: write section_id=ID, inner_ip=IP or version=VERSION' % word)
-            asked.append((key, value))
-    for key in KEYS:
-        asked.extend((key, value) for value in _values(options.get(key)))
-    if not asked:
-        raise AnsibleLookupError('nothing to look up: give section_id, inner_ip or version (as keywords or terms)')
-    return asked
-
-
-def _unanswered(key, value, error, default_release=None):
-    return {'question': {key: value}, 'release': None, 'found': False, 'is_default': False, 'default_release': default_release,
-            'global_url': None, 'data': {}, 'path': None, 'service_version': None, 'error': error}
-
-
-def answer_all(session, asked, service=None, fail_on_missing=True):
-    """Answer every question: one `find` for a single question, else one `ReleaseIndex` in memory."""
-    parsed = []
-    for key, value in asked:
-        try:
-            parsed.append((key, value) + question(**{key: value}))
-        except LookupFailed as exc:
-            if fail_on_missing:
-                raise
-            parsed.append((key, value, None, str(exc)))
-    index = None
-    if len(parsed) > 1:
-        kinds = tuple(sorted(set(p[2] for p in parsed if p[2] in ('servers', 'sections'))))
-        index = ReleaseIndex.load(session, with_data=kinds)
-    default_release = index.default_release if index is not None else None
-    out = []
-    for key, value, kind, name in parsed:
-        if kind is None:
-            out.append(_unanswered(key, value, name, default_release))
-            continue
-        # An unlisted version still routes to the default release: only sections and IPs go unanswered.
-        strict = fail_on_missing or kind != 'versions'
-        try:
-            answer = index.find(kind, name, strict) if index is not None else find(session, kind, name, strict)
-            answer['service_version'] = answer_version(answer, service) if service and kind != 'versions' else None
-        except (LookupFailed, ServiceError) as exc:
-            if fail_on_missing:
-                raise
-            out.append(_unanswered(key, value, str(exc), default_release))
-            continue
-        answer.pop('kind')
-        answer.pop('name')
-        answer.update(question={key: name}, error=None)
-        out.append(answer)
-    return out
+def _version_of(answer, service):
+    try:
+        return answer_version(answer, service)
+    except ServiceError as exc:
+        raise LookupFailed(str(exc))
 
 
 class LookupModule(LookupBase):
@@ -238,9 +167,10 @@ class LookupModule(LookupBase):
                 var_options[name] = self._templar.template(variables[name])
         self.set_options(var_options=var_options, direct=kwargs)
         options = dict((key, self.get_option(key)) for key in KEYS)
-        asked = questions_from(terms, options)
         try:
+            asked = questions_from(terms, options)
             with OptionAdapter.from_plugin(self).session() as session:
-                return answer_all(session, asked, self.get_option('service'), self.get_option('fail_on_missing'))
+                return answer_all(session, asked, self.get_option('service'), self.get_option('fail_on_missing'),
+                                  version_of=_version_of)
         except (LookupFailed, ServiceError, ZkError) as exc:
             raise AnsibleLookupError(to_native(exc))

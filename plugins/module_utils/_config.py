@@ -12,17 +12,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 
-from ._names import KINDS, NameError_, validate_item
+from ._names import KINDS, InvalidName, RELEASE_RE, validate_item, validate_release, validate_service_name
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
-TOP_KEYS = ('global_url',) + KINDS
-URL_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[^\s\x00-\x1f\x7f]+\Z')
+# Python refuses to convert longer integer literals (sys.int_info.default_max_str_digits).
+MAX_INT_DIGITS = 4300
+# `release` names the release a config is for (needed when the file name does not say it);
+# `services` gives release-wide service versions (the last step of the start-version order).
+TOP_KEYS = ('release', 'global_url') + KINDS + ('services',)
+# Printable ASCII only: URLs are ASCII (percent-encode the rest); this keeps out spaces, C0 and C1
+# controls and the invisible bidi overrides that would make a URL read differently than it routes.
+URL_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[\x21-\x7e]+\Z')
+CONFIG_SUFFIX = '.config.zoo'
 
 
 class ConfigError(ValueError):
@@ -94,27 +104,31 @@ def decode_item(data):
 class ReleaseConfig(object):
     """The desired content of /releases/{release}: global_url and three dicts name -> JSON object."""
 
-    __slots__ = ('global_url', 'versions', 'sections', 'servers')
+    __slots__ = ('global_url', 'versions', 'sections', 'servers', 'release', 'services')
 
-    def __init__(self, global_url=None, versions=None, sections=None, servers=None):
+    def __init__(self, global_url=None, versions=None, sections=None, servers=None, release=None, services=None):
         self.global_url = global_url
         self.versions = versions or {}
         self.sections = sections or {}
         self.servers = servers or {}
+        self.release = release
+        self.services = services
 
     def items(self, kind):
         return getattr(self, kind)
 
+    def digest(self):
+        """SHA-256 of the config as canonical JSON (recorded by the package builder)."""
+        return hashlib.sha256(encode(self.to_dict())).hexdigest()
+
     def to_dict(self):
         out = dict((kind, dict(self.items(kind))) for kind in KINDS)
         out['global_url'] = self.global_url
+        if self.release is not None:
+            out['release'] = self.release
+        if self.services is not None:
+            out['services'] = dict(self.services)
         return out
-
-    def digest(self):
-        return hashlib.sha256(encode(self.to_dict())).hexdigest()
-
-    def node_count(self):
-        return sum(len(self.items(kind)) for kind in KINDS) + (1 if self.global_url is not None else 0)
 
 
 def parse_config_text(text, source='config.zoo', max_bytes=MAX_CONFIG_BYTES):
@@ -134,16 +148,51 @@ def parse_config_text(text, source='config.zoo', max_bytes=MAX_CONFIG_BYTES):
         text = text[1:]
     try:
         doc = json.loads(text, object_pairs_hook=_no_duplicates(source),
-                         parse_constant=_not_json_constant(source))
+                         parse_constant=_not_json_constant(source), parse_int=_bounded_int(source))
     except ConfigError:
         raise
     except RecursionError:
         raise ConfigError('%s: JSON nested too deeply' % source)
     except ValueError as exc:
-        raise ConfigError('%s: not valid JSON: %s at line %d column %d'
-                          % (source, getattr(exc, 'msg', exc), getattr(exc, 'lineno', 0),
-                             getattr(exc, 'colno', 0)))
+        if not hasattr(exc, 'lineno'):
+            raise ConfigError('%s: not valid JSON: %s' % (source, exc))
+        raise ConfigError('%s: not valid JSON: %s at line %d column %d' % (source, exc.msg, exc.lineno, exc.colno))
     return parse_config(doc, source)
+
+
+def _bounded_int(source):
+    def hook(text):
+        digits = len(text.lstrip('-'))
+        if digits > MAX_INT_DIGITS:
+            raise ConfigError('%s: an integer of %d digits (at most %d: write such a value as a string)'
+                              % (source, digits, MAX_INT_DIGITS))
+        return int(text)
+    return hook
+
+
+def _unencodable(value, where='(top level)'):
+    """The key path of the first string that UTF-8 cannot encode (a lone surrogate), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError:
+            return where
+        return None
+    found = None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = str(key) if where == '(top level)' else '%s.%s' % (where, key)
+            found = _unencodable(key, path + ' (the key itself)')
+            if found is None:
+                found = _unencodable(item, path)
+            if found is not None:
+                break
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unencodable(item, '%s[%d]' % (where, index))
+            if found is not None:
+                break
+    return found
 
 
 def parse_config(doc, source='config'):
@@ -158,15 +207,42 @@ def parse_config(doc, source='config'):
         raise ConfigError('%s: nested deeper than %d levels' % (source, MAX_DEPTH))
     if not _finite(doc):
         raise ConfigError('%s: NaN or Infinity is not a JSON value (only finite numbers are)' % source)
+    bad = _unencodable(doc)
+    if bad is not None:
+        raise ConfigError('%s: key %s: a string holds a lone surrogate (not a Unicode character; UTF-8 '
+                          'cannot encode it)' % (source, bad.encode('ascii', 'backslashreplace').decode('ascii')))
     url = doc.get('global_url')
     if url is not None:
         if not isinstance(url, str) or not URL_RE.match(url) or len(url) > 2048:
             raise ConfigError('%s: key global_url: must be a URL such as "http://10.0.0.5:9000" '
-                              '(no spaces or control characters), got %s' % (source, _short(url)))
+                              '(printable ASCII: no spaces, control characters or invisible Unicode; '
+                              'percent-encode other characters), got %s' % (source, _short(url)))
+    release = doc.get('release')
+    if release is not None:
+        try:
+            validate_release(release)
+        except InvalidName as exc:
+            raise ConfigError('%s: key release: %s' % (source, exc))
     kinds = {}
     for kind in KINDS:
         kinds[kind] = _parse_items(source, kind, doc.get(kind))
-    return ReleaseConfig(url, kinds['versions'], kinds['sections'], kinds['servers'])
+    return ReleaseConfig(url, kinds['versions'], kinds['sections'], kinds['servers'], release,
+                         _parse_services(source, doc.get('services')))
+
+
+def _parse_services(source, raw):
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError('%s: key services: must be an object of service name -> version, got %s'
+                          % (source, _short(raw)))
+    for name, version in raw.items():
+        try:
+            validate_service_name(name)
+            validate_item('versions', version)
+        except InvalidName as exc:
+            raise ConfigError('%s: key services.%s: %s' % (source, name, exc))
+    return dict(raw)
 
 
 def _short(value):
@@ -189,7 +265,7 @@ def _parse_items(source, kind, raw):
         where = '%s[%d]' % (kind, index) if isinstance(raw, list) else '%s.%s' % (kind, name)
         try:
             canonical = validate_item(kind, name)
-        except NameError_ as exc:
+        except InvalidName as exc:
             raise ConfigError('%s: key %s: %s' % (source, where, exc))
         if value is None:
             value = {}
@@ -200,3 +276,71 @@ def _parse_items(source, kind, raw):
             raise ConfigError('%s: key %s: %s listed twice' % (source, where, canonical))
         out[canonical] = value
     return out
+
+
+def release_of_file_name(path):
+    """The release a file name such as `gray1.config.zoo` carries, or None when it carries none."""
+    name = os.path.basename(path)
+    if not name.endswith(CONFIG_SUFFIX):
+        return None
+    prefix = name[:-len(CONFIG_SUFFIX)]
+    return prefix if RELEASE_RE.match(prefix) else None
+
+
+def check_config_release(cfg, release, source, file_release=None):
+    """Refuse a config that says it is for another release, or that does not say which it is for.
+
+    Several packages unpacked in one directory leave several `{release}.config.zoo` side by side:
+    publishing `gray1.config.zoo` as production would hand gray1's sections to production. A file's
+    name or its `release` key must name the release it is published as.
+    """
+    if file_release is not None and file_release != release:
+        raise ConfigError('%s is the config of release %s (its name says so), not of release %s: '
+                          'publish %s.config.zoo, or pass release=%s' % (source, file_release, release, release, file_release))
+    if cfg.release is not None and cfg.release != release:
+        raise ConfigError('%s: key release says the config is for release %s, not for release %s'
+                          % (source, cfg.release, release))
+
+
+def read_config_file(path, release):
+    """Parse a config.zoo file for `release`, refusing files that are not regular files, files
+    too large, and files that belong to (or do not name) another release."""
+    file_release = release_of_file_name(path)
+    try:
+        # O_NONBLOCK: opening a FIFO for reading must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise ConfigError('cannot read config file %s: no such file (relative paths are resolved '
+                              'against %s)' % (path, os.getcwd()))
+        raise ConfigError('cannot read config file %s: %s' % (path, exc.strerror or exc))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError('config file %s is not a regular file (a %s): refusing to read it'
+                              % (path, _file_kind(info.st_mode)))
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError('%s: %d bytes is larger than the %d-byte limit for a config.zoo'
+                              % (path, info.st_size, MAX_CONFIG_BYTES))
+        with os.fdopen(fd, 'rb') as f:
+            fd = None
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except (IOError, OSError) as exc:
+        raise ConfigError('cannot read config file %s: %s' % (path, exc.strerror or exc))
+    finally:
+        if fd is not None:
+            os.close(fd)
+    cfg = parse_config_text(data, source=path)
+    if file_release is None and cfg.release is None:
+        raise ConfigError('%s does not say which release it is for: name it %s.config.zoo, or add '
+                          '"release": "%s" to it' % (path, release, release))
+    check_config_release(cfg, release, path, file_release)
+    return cfg
+
+
+def _file_kind(mode):
+    for test, name in ((stat.S_ISDIR, 'directory'), (stat.S_ISFIFO, 'FIFO'), (stat.S_ISCHR, 'character device'),
+                       (stat.S_ISBLK, 'block device'), (stat.S_ISSOCK, 'socket')):
+        if test(mode):
+            return name
+    return 'special file'

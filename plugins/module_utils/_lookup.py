@@ -2,30 +2,29 @@
 # Copyright: (c) 2026, GameOps release engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
-"""Which release owns a section, an inner IP or a client version.
+"""Which release owns a section, an inner IP or a client version: the questions and their answers.
 
-Two ways to ask, one set of rules (`resolve`):
-- `find()`: one question, a few pipelined round trips (modules, ad-hoc commands);
-- `ReleaseIndex.load()`: the whole tree's membership read once, then any number of questions from
-  memory (the lookup and inventory plugins, fleet starts).
-No Ansible imports here.
+One function answers for the release_lookup module and the release lookup plugin (`answer_all`):
+- one question: a few request rounds (`find`);
+- several: the release map read once, every answer from memory (`ReleaseIndex`).
+The ownership rule itself is `_releasemap.resolve`. No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ._config import decode_item
-from ._names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_RE, RELEASES_ROOT, global_url_path,
-                     item_path, kind_path, validate_item)
-from ._release import parse_default
-from ._zk import ZkError
+import ipaddress
+
+from ._names import (DEFAULT_RELEASE_PATH, KIND_LABEL, RELEASES_ROOT, global_url_path, item_path, kind_path,
+                     release_path, stored_item, validate_item)
+from ._releasemap import OwnershipError, ReleaseMap, resolve, valid_release_name
+from ._snapshot import parse_default, parse_meta
+from ._state import display_value
 
 QUESTIONS = {'section_id': 'sections', 'inner_ip': 'servers', 'version': 'versions'}
-
-
-class LookupFailed(ZkError):
-    """A question with no answer, or with two: the message names the item and the releases."""
+KEYS = ('section_id', 'inner_ip', 'version')
+LookupFailed = OwnershipError
 
 
 def question(section_id=None, inner_ip=None, version=None):
@@ -43,129 +42,196 @@ def question(section_id=None, inner_ip=None, version=None):
         raise LookupFailed(str(exc))
 
 
-def resolve(kind, name, owners, default_release):
-    """Apply the contract's ownership rules. owners: releases whose `kind` lists `name`.
+def questions_from(terms, options):
+    """[(key, value)] from lookup terms and keyword options, in that order.
 
-    Sections and servers belong to exactly one release. A version listed by a non-default release
-    routes there; otherwise it routes to the default release; two non-default owners is an error.
-    Returns (release or None, found).
+    A term is `section_id=1001` (several separated by spaces) or a mapping with one key; a list of
+    terms counts as its elements. Mappings keep a value with spaces whole, so that it is refused (or
+    answered with an error) as one value. Options hold a value or a list of values per key.
     """
-    label = KIND_LABEL[kind]
-    owners = sorted(owners)
-    if kind == 'versions':
-        special = [r for r in owners if r != default_release]
-        if len(special) > 1:
-            raise LookupFailed('%s %s is listed by more than one non-default release: %s (a '
-                               'configuration error: a version routes to one release)'
-                               % (label, name, ' and '.join(special)))
-        if special:
-            return special[0], True
-        return default_release, default_release in owners
-    if len(owners) > 1:
-        raise LookupFailed('%s %s is owned by more than one release: %s (a configuration error)'
-                           % (label, name, ' and '.join(owners)))
-    return (owners[0], True) if owners else (None, False)
+    asked = []
+    flat = []
+    for term in terms or []:
+        flat.extend(term if isinstance(term, (list, tuple)) else [term])
+    for term in flat:
+        if isinstance(term, dict):
+            if len(term) != 1 or list(term)[0] not in KEYS:
+                raise LookupFailed('invalid term %r: a mapping term has one key, section_id, inner_ip or version'
+                                   % (dict(term),))
+            key, value = list(term.items())[0]
+            asked.append((key, str(value) if value is not None else None))
+            continue
+        for word in str(term).split():
+            key, sep, value = word.partition('=')
+            if not sep or key not in KEYS:
+                raise LookupFailed('invalid term %r: write section_id=ID, inner_ip=IP or version=VERSION' % word)
+            asked.append((key, value))
+    for key in KEYS:
+        value = options.get(key)
+        values = [] if value is None else value if isinstance(value, (list, tuple)) else [value]
+        asked.extend((key, str(v)) for v in values)
+    if not asked:
+        raise LookupFailed('nothing to look up: give section_id, inner_ip or version (as keywords or terms)')
+    return asked
 
 
 def _missing(kind, name, default_release, releases):
     label = KIND_LABEL[kind]
     if kind == 'versions':
         return LookupFailed('%s %s is listed by no release (default release: %s)' % (label, name, default_release))
-    return LookupFailed('%s %s is owned by no release (looked in %d releases under %s: %s)'
-                        % (label, name, len(releases), RELEASES_ROOT, ', '.join(sorted(releases)) or 'none'))
+    hint = '' if releases else ' (no release at all: is the ZooKeeper hosts string missing the project\'s chroot?)'
+    return LookupFailed('%s %s is owned by no release (looked in %d releases under %s: %s)%s'
+                        % (label, name, len(releases), RELEASES_ROOT, ', '.join(sorted(releases)) or 'none', hint))
 
 
-def _answer(kind, name, release, found, default_release, data, url):
+def _answer(kind, name, release, found, default_release, data, url, meta):
+    services = meta.get('services') if isinstance(meta, dict) else None
+    value = display_value(data) if data is not None else {}
     return {
         'release': release,
         'found': found,
         'is_default': release is not None and release == default_release,
         'default_release': default_release,
-        'global_url': url.decode('utf-8', 'replace') if url is not None else None,
-        'data': decode_item(data) if data is not None else {},
+        'global_url': url,
+        'data': value if value is not None else {},
         'path': item_path(release, kind, name) if release else None,
+        'release_services': services if isinstance(services, dict) else {},
         'kind': kind,
         'name': name,
     }
 
 
+def _ipv6(kind, name):
+    if kind != 'servers':
+        return False
+    try:
+        return ipaddress.ip_address(name).version == 6
+    except ValueError:
+        return False
+
+
 def find(session, kind, name, fail_on_missing=True):
-    """One lookup, pipelined: releases and default (1 round trip), the item in every release
-    (1 round trip, all in flight), the owner's global_url (1 round trip)."""
+    """One lookup in three request rounds: the releases and /default_release; the item in every
+    release (for IPv6, every release's server names, compared canonically); the owner's metadata,
+    global_url and item."""
     default_raw, names = session.batch([('get', DEFAULT_RELEASE_PATH), ('children', RELEASES_ROOT)])
     default_release = parse_default(default_raw[0]) if default_raw else None
-    releases = [r for r in (names or []) if RELEASE_RE.match(r)]
-    got = session.get_many([item_path(r, kind, name) for r in releases])
-    owners = [r for r in releases if got[item_path(r, kind, name)] is not None]
-    release, found = resolve(kind, name, owners, default_release)
+    releases = sorted(r for r in (names or []) if valid_release_name(r))
+    stored = {}
+    if _ipv6(kind, name):
+        lists = session.batch([('children', kind_path(r, kind)) for r in releases])
+        for release, children in zip(releases, lists):
+            for child in children or []:
+                if stored_item(kind, child) == name:
+                    stored[release] = child
+    else:
+        got = session.exists_many([item_path(r, kind, name) for r in releases])
+        stored = dict((r, name) for r in releases if got[item_path(r, kind, name)] is not None)
+    release, found = resolve(kind, name, list(stored), default_release)
     if release is None or (kind == 'versions' and not found and fail_on_missing):
         if fail_on_missing:
             raise _missing(kind, name, default_release, releases)
-        return _answer(kind, name, None, False, default_release, None, None)
-    url = session.get(global_url_path(release))
-    data = got.get(item_path(release, kind, name))
-    return _answer(kind, name, release, found, default_release, data[0] if data else None,
-                   url[0] if url else None)
+        return _answer(kind, name, None, False, default_release, None, None, {})
+    requests = [('get', release_path(release)), ('get', global_url_path(release))]
+    if found:
+        requests.append(('get', item_path(release, kind, stored.get(release, name))))
+    got = session.batch(requests)
+    meta = parse_meta(got[0][0]) if got[0] else {}
+    url = got[1][0].decode('utf-8', 'replace') if got[1] and got[1][0] is not None else None
+    data = got[2][0] if found and got[2] else None
+    return _answer(kind, name, release, found, default_release, data, url, meta)
 
 
 class ReleaseIndex(object):
-    """Every release's sections, servers and versions, read once (about 2 + 4 per release requests,
-    all pipelined), with the servers' node data for inventories and fleet starts."""
+    """Answers from one read of the release map (with the node data of the kinds asked about)."""
 
-    def __init__(self):
-        self.default_release = None
-        self.releases = []
-        self.members = {}       # (kind, name) -> [releases]
-        self.data = {}          # (release, kind, name) -> bytes (servers and sections only)
-        self.global_urls = {}   # release -> str or None
+    def __init__(self, rmap):
+        self.map = rmap
 
     @classmethod
     def load(cls, session, with_data=('servers',)):
-        index = cls()
-        default_raw, names = session.batch([('get', DEFAULT_RELEASE_PATH), ('children', RELEASES_ROOT)])
-        index.default_release = parse_default(default_raw[0]) if default_raw else None
-        index.releases = sorted(r for r in (names or []) if RELEASE_RE.match(r))
-        requests = []
-        for release in index.releases:
-            requests.append(('get', global_url_path(release)))
-            requests.extend(('children', kind_path(release, kind)) for kind in KINDS)
-        results = session.batch(requests)
-        wanted = []
-        pos = 0
-        for release in index.releases:
-            url = results[pos]
-            index.global_urls[release] = url[0].decode('utf-8', 'replace') if url else None
-            for i, kind in enumerate(KINDS):
-                for name in results[pos + 1 + i] or []:
-                    index.members.setdefault((kind, name), []).append(release)
-                    if kind in with_data:
-                        wanted.append((release, kind, name))
-            pos += 1 + len(KINDS)
-        if wanted:
-            got = session.get_many([item_path(r, k, n) for r, k, n in wanted])
-            for release, kind, name in wanted:
-                entry = got[item_path(release, kind, name)]
-                if entry is not None:
-                    index.data[(release, kind, name)] = entry[0]
-        return index
+        return cls(ReleaseMap.load(session, with_data=with_data))
+
+    @property
+    def default_release(self):
+        return self.map.default_release
+
+    @property
+    def releases(self):
+        return self.map.releases
+
+    @property
+    def global_urls(self):
+        return self.map.global_urls
 
     def find(self, kind, name, fail_on_missing=True):
-        owners = self.members.get((kind, name), [])
-        release, found = resolve(kind, name, owners, self.default_release)
+        rmap = self.map
+        release, found = rmap.owner(kind, name)
         if release is None or (kind == 'versions' and not found and fail_on_missing):
             if fail_on_missing:
-                raise _missing(kind, name, self.default_release, self.releases)
-            return _answer(kind, name, None, False, self.default_release, None, None)
-        url = self.global_urls.get(release)
-        return _answer(kind, name, release, found, self.default_release, self.data.get((release, kind, name)),
-                       url.encode('utf-8') if url is not None else None)
+                raise _missing(kind, name, rmap.default_release, rmap.releases)
+            return _answer(kind, name, None, False, rmap.default_release, None, None, {})
+        return _answer(kind, name, release, found, rmap.default_release, rmap.node_data(release, kind, name),
+                       rmap.global_urls.get(release), rmap.meta.get(release, {}))
 
     def servers(self):
-        """[(release, inner_ip, data)] for every server node of every release."""
+        """[(release, inner_ip, data)] for every server node of every release (canonical IPs)."""
         out = []
-        for (kind, name), owners in sorted(self.members.items()):
+        for (kind, name), owners in sorted(self.map.members.items()):
             if kind != 'servers':
                 continue
             for release in owners:
-                out.append((release, name, decode_item(self.data.get((release, kind, name), b''))))
+                out.append((release, name, display_value(self.map.node_data(release, kind, name) or b'')))
         return out
+
+
+def _unanswered(key, value, error, default_release=None):
+    return {'question': {key: value}, 'release': None, 'found': False, 'is_default': False,
+            'default_release': default_release, 'global_url': None, 'data': {}, 'path': None,
+            'release_services': {}, 'service_version': None, 'error': error}
+
+
+def answer_all(session, asked, service=None, fail_on_missing=True, version_of=None):
+    """Answer every (key, value) question: one `find` for a single one, else one map read.
+
+    service: also give each section or server answer the service's version (`service_version`),
+    found by version_of(answer, service) (server_start's start-version order).
+    With fail_on_missing=False, a question without an answer gets release None and its `error`.
+    """
+    parsed = []
+    for key, value in asked:
+        try:
+            parsed.append((key, value) + question(**{key: value}))
+        except LookupFailed as exc:
+            if fail_on_missing:
+                raise
+            parsed.append((key, value, None, str(exc)))
+    index = None
+    if len(parsed) > 1:
+        kinds = tuple(sorted(set(p[2] for p in parsed if p[2] in ('servers', 'sections'))))
+        if service and 'sections' in kinds:
+            kinds = ('sections', 'servers')
+        index = ReleaseIndex.load(session, with_data=kinds)
+    default_release = index.default_release if index is not None else None
+    out = []
+    for key, value, kind, name in parsed:
+        if kind is None:
+            out.append(_unanswered(key, value, name, default_release))
+            continue
+        # An unlisted version still routes to the default release: only sections and IPs go unanswered.
+        strict = fail_on_missing or kind != 'versions'
+        try:
+            answer = index.find(kind, name, strict) if index is not None else find(session, kind, name, strict)
+            answer['service_version'] = None
+            if service and kind != 'versions' and version_of is not None:
+                answer['service_version'] = version_of(answer, service)
+        except (LookupFailed, ValueError) as exc:
+            if fail_on_missing:
+                raise
+            out.append(_unanswered(key, value, str(exc), default_release))
+            continue
+        answer.pop('kind')
+        answer.pop('name')
+        answer.update(question={key: name}, error=None)
+        out.append(answer)
+    return out

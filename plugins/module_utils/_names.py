@@ -20,15 +20,30 @@ ITEM_RE = re.compile(r'^[A-Za-z0-9_.:#@+=,~-]{1,200}\Z')
 # Names the collection reserves in its own bookkeeping or that readers could confuse.
 RESERVED_RELEASES = frozenset(['zookeeper', 'locks', 'history', 'releases', 'default_release'])
 
+# Service names (keys of a node's "services" object, argument of server_start).
+SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+
 RELEASES_ROOT = '/releases'
 DEFAULT_RELEASE_PATH = '/default_release'
-DEFAULT_ADMIN_ROOT = '/elastic_release'
 KINDS = ('versions', 'sections', 'servers')
+# Sections and servers have exactly one owner; versions may also be appended to the default release.
+OWNED_KINDS = ('sections', 'servers')
 KIND_LABEL = {'versions': 'version', 'sections': 'section id', 'servers': 'server inner IP'}
+# The children of /releases/{release} this collection writes; anything else is another tool's.
+RELEASE_CHILDREN = KINDS + ('global_url',)
+
+# Defaults of the write options, one constant each (module specs and docs use these values).
+DEFAULT_ADMIN_ROOT = '/elastic_release'
+DEFAULT_KEEP_REVISIONS = 20
+DEFAULT_MAX_REQUEST_BYTES = 1000000
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 
-class NameError_(ValueError):
+class InvalidName(ValueError):
     """An invalid release, version, section id or IP. The message names the value and the rule."""
+
+
+NameError_ = InvalidName  # the former name, until every importer uses InvalidName
 
 
 def _show(value):
@@ -38,13 +53,20 @@ def _show(value):
 
 def validate_release(name, what='release'):
     if not isinstance(name, str):
-        raise NameError_('invalid %s name %s: must be a string' % (what, _show(name)))
+        raise InvalidName('invalid %s name %s: must be a string' % (what, _show(name)))
     if not RELEASE_RE.match(name):
-        raise NameError_('invalid %s name %s: must match ^[a-z][a-z0-9_]{0,63}$ '
+        raise InvalidName('invalid %s name %s: must match ^[a-z][a-z0-9_]{0,63}$ '
                          '(lower-case letter first, then lower-case letters, digits or _, '
                          'at most 64 characters)' % (what, _show(name)))
     if name in RESERVED_RELEASES:
-        raise NameError_('invalid %s name %s: the name is reserved' % (what, _show(name)))
+        raise InvalidName('invalid %s name %s: the name is reserved' % (what, _show(name)))
+    return name
+
+
+def validate_service_name(name, what='service'):
+    if not isinstance(name, str) or not SERVICE_RE.match(name):
+        raise InvalidName('invalid %s name %s: must be 1-64 letters, digits, _ . - (starting with a letter '
+                          'or digit; no "/", spaces or shell characters)' % (what, _show(name)))
     return name
 
 
@@ -54,39 +76,52 @@ def validate_item(kind, name):
     if isinstance(name, int) and not isinstance(name, bool) and kind == 'sections':
         name = str(name)
     if not isinstance(name, str):
-        raise NameError_('invalid %s %s: must be a string' % (label, _show(name)))
+        raise InvalidName('invalid %s %s: must be a string' % (label, _show(name)))
     if kind == 'servers':
         if '%' in name:
             # A zone id ("fe80::1%eth0") names an interface of one host: meaningless as a key
             # other hosts look up, and free text (spaces, control characters) after the '%'.
-            raise NameError_('invalid %s %s: an IPv6 zone id (%%...) is not allowed in an inner IP'
+            raise InvalidName('invalid %s %s: an IPv6 zone id (%%...) is not allowed in an inner IP'
                              % (label, _show(name)))
         try:
             address = ipaddress.ip_address(name)
         except ValueError:
-            raise NameError_('invalid %s %s: not an IPv4 or IPv6 address' % (label, _show(name)))
+            raise InvalidName('invalid %s %s: not an IPv4 or IPv6 address' % (label, _show(name)))
         if address.version == 6 and address.ipv4_mapped is not None:
             # Python versions print these differently (::ffff:a00:1 or ::ffff:10.0.0.1): one
             # host must have one node name, so the IPv4 form is the only accepted spelling.
-            raise NameError_('invalid %s %s: an IPv4-mapped IPv6 address; write the IPv4 address %s'
+            raise InvalidName('invalid %s %s: an IPv4-mapped IPv6 address; write the IPv4 address %s'
                              % (label, _show(name), address.ipv4_mapped))
         return str(address)
     if name in ('.', '..') or not ITEM_RE.match(name):
-        raise NameError_('invalid %s %s: must be 1-200 characters of letters, digits and '
+        raise InvalidName('invalid %s %s: must be 1-200 characters of letters, digits and '
                          '_ . : # @ + = , ~ - (no "/", spaces, control characters, '
                          'and not "." or "..")' % (label, _show(name)))
     return name
 
 
+def stored_item(kind, name):
+    """The canonical form of a child name read from ZooKeeper, or None when no valid name has it.
+
+    Other tools may have written names this collection would never write (upper-case IPv6,
+    "2001:DB8:0::1"; names with spaces): readers compare canonical forms, so one host is one key
+    everywhere, and treat names that are not valid at all as foreign nodes (the audit names them).
+    """
+    try:
+        return validate_item(kind, name)
+    except InvalidName:
+        return None
+
+
 def validate_admin_root(path):
     if not isinstance(path, str) or not path.startswith('/') or path == '/' or path.endswith('/'):
-        raise NameError_('invalid admin root %s: must be an absolute znode path such as '
+        raise InvalidName('invalid admin root %s: must be an absolute znode path such as '
                          '/elastic_release' % _show(path))
     for part in path.split('/')[1:]:
         if part in ('', '.', '..', 'zookeeper') or not ITEM_RE.match(part):
-            raise NameError_('invalid admin root %s: bad path component %s' % (_show(path), _show(part)))
+            raise InvalidName('invalid admin root %s: bad path component %s' % (_show(path), _show(part)))
     if path == RELEASES_ROOT or path.startswith(RELEASES_ROOT + '/'):
-        raise NameError_('invalid admin root %s: nothing but releases may live under /releases' % path)
+        raise InvalidName('invalid admin root %s: nothing but releases may live under /releases' % path)
     return path
 
 
@@ -112,3 +147,14 @@ def lock_path(admin_root, release):
 
 def history_path(admin_root, release):
     return '%s/history/%s' % (admin_root, release)
+
+
+def parts_path(admin_root, release):
+    """Where the parts of revisions too large for one node are kept (see _revisions.py)."""
+    return '%s/parts/%s' % (admin_root, release)
+
+
+def epoch_path(admin_root):
+    """A node every write that changes ownership sets with a version check: two writers of
+    different releases that both claim one section cannot both commit (see _write.py)."""
+    return '%s/map' % admin_root

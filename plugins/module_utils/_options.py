@@ -17,6 +17,7 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
+from ._names import DEFAULT_ADMIN_ROOT, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_REQUEST_BYTES
 from ._zk import CONNECTION_DEFAULTS, ENV_HOSTS, ZkSession
 
 CONNECTION_KEYS = tuple(CONNECTION_DEFAULTS)
@@ -34,12 +35,27 @@ def connection_spec():
         client_cert=dict(type='path'),
         client_key=dict(type='path', no_log=False),
         validate_certs=dict(type='bool', default=True),
+    )
+
+
+def write_spec():
+    """The options of every module that writes release nodes (doc fragment gameops.elastic_release.write)."""
+    return dict(
+        admin_root=dict(type='str', default=DEFAULT_ADMIN_ROOT),
+        keep_revisions=dict(type='int', default=DEFAULT_KEEP_REVISIONS),
+        lock_timeout=dict(type='float', default=DEFAULT_LOCK_TIMEOUT),
+        max_request_bytes=dict(type='int', default=DEFAULT_MAX_REQUEST_BYTES),
+        allow_chunked=dict(type='bool', default=False),
+        impact_hosts=dict(type='list', elements='dict', default=[]),
         acl=dict(type='str', default='auto', choices=['auto', 'open', 'private']),
     )
 
 
-def argument_spec(**own):
+def argument_spec(writes=False, **own):
+    """connection options (+ write options) + the module's own."""
     spec = connection_spec()
+    if writes:
+        spec.update(write_spec())
     spec.update(own)
     return spec
 

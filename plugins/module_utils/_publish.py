@@ -2,9 +2,13 @@
 # Copyright: (c) 2026, GameOps release engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
-"""From module parameters to a release Request, and from an Outcome to the module's result.
+"""A publish: make one release hold a config, keeping the release map whole.
 
-Everything here runs before connecting: invalid names, configs or packages fail with nothing written.
+`PublishIntent` is what `_write.apply` plans and writes: the config (or removal) of a release, with
+/default_release (production), the versions appended to the default release (review and gray),
+items another release holds by a move (left there), items this release holds by a move (kept),
+the ownership guard, `takeover` and `absorb` (promote). `request_from_params` builds it from module
+parameters; everything that can fail before connecting fails there, with nothing written.
 No Ansible imports here.
 """
 
@@ -14,22 +18,182 @@ __metaclass__ = type
 
 import json
 
-from ._config import ConfigError, encode, parse_config, parse_config_text
-from ._names import NameError_, validate_admin_root, validate_release
-from ._release import Request, apply, empty_state, state_display, state_from_config
+from ._config import ConfigError, encode, parse_config, read_config_file, check_config_release
+from . import _impact
+from ._guard import OwnershipConflict, place
+from ._names import (DEFAULT_ADMIN_ROOT, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_REQUEST_BYTES,
+                     DEFAULT_RELEASE_PATH, KINDS, InvalidName, RELEASES_ROOT, release_path,
+                     validate_admin_root, validate_release)
+from ._snapshot import fast_unchanged, parse_default
+from ._plan import plan_default
+from ._releasemap import ReleaseMap
+from ._state import copy_state, empty_state, merge_states, state_digest, state_display, state_from_config
+from ._write import Change, Options, Target, apply
 from ._zk import ZkError
 
-USER_ERRORS = (ConfigError, NameError_, ZkError, ValueError, OSError)
+USER_ERRORS = (ConfigError, InvalidName, ZkError, ValueError, OSError)
 
 
-def load_config_file(path):
-    try:
-        with open(path, 'rb') as f:
-            data = f.read(8 * 1024 * 1024 + 1)
-    except (IOError, OSError) as exc:
-        raise ConfigError('cannot read config file %s: %s' % (path, exc.strerror or exc))
-    return parse_config_text(data, source=path)
+class PublishIntent(object):
+    """What a caller wants one release to hold (desired: a state; exists=False removes it)."""
 
+    def __init__(self, release, desired, mode='replace', indicator=None, append_to_default=False,
+                 keep_appended=True, verify='full', package=None, action='publish', takeover=False, absorb=()):
+        self.release = release
+        self.desired = desired
+        self.mode = mode
+        self.indicator = indicator
+        self.append_to_default = append_to_default
+        self.keep_appended = keep_appended
+        self.verify = verify
+        self.package = package
+        self.action = action
+        self.takeover = takeover
+        self.absorb = tuple(absorb)
+        # Computed once (CPU only, before any ZooKeeper request): the fast rerun compares it.
+        self.digest = state_digest(desired) if desired['exists'] else None
+
+    def plan(self, ctx):
+        release = self.release
+        simple = self.mode == 'replace' and not self.takeover and not self.absorb
+        if self.verify == 'fast' and self.desired['exists'] and simple:
+            snap = ctx.snapshot(release, items=False)
+            if fast_unchanged(snap, self.digest) and not plan_default(snap, self.indicator).ops \
+                    and not self.append_to_default:
+                change = Change(release)
+                change.verified = 'fast'
+                return change
+        snap = ctx.snapshot(release)
+        change = Change(release)
+        change.verified = 'full'
+        change.indicator = self.indicator
+        default_after = parse_default(self.indicator) if self.indicator is not None else snap.default_release
+        if not self.desired['exists']:
+            return self._remove(ctx, snap, change)
+        target = merge_states(snap.state, self.desired) if self.mode == 'merge' else copy_state(self.desired)
+        notes = change.notes
+        notes['kept_moved'] = _keep_lent(snap, target)
+        kept = []
+        if self.mode == 'replace' and self.keep_appended and default_after == release:
+            candidates = set(snap.state['versions']) - set(target['versions'])
+            if candidates:
+                rmap = ctx.map()
+                kept = sorted(v for v in candidates if any(r != release for r in rmap.owners('versions', v)))
+                for name in kept:
+                    target['versions'][name] = snap.state['versions'][name]
+        notes['kept_versions'] = kept
+        for other in self.absorb:
+            _absorb(ctx, change, target, other, self.action)
+        added = any(name not in snap.state[kind] for kind in KINDS for name in target[kind])
+        notes['held_elsewhere'] = {}
+        notes['taken_over'] = {}
+        if added or self.takeover or self.absorb:
+            rmap = ctx.map()
+            placed = place(rmap, release, target, default_after, self.takeover, ignore=self.absorb)
+            if placed.conflicts:
+                raise OwnershipConflict(release, placed.conflicts)
+            target = placed.state
+            notes['held_elsewhere'] = placed.held_elsewhere
+            notes['taken_over'] = dict((owner, dict((k, sorted(v)) for k, v in kinds.items()))
+                                       for owner, kinds in placed.taken.items())
+            for owner, kinds in sorted(placed.taken.items()):
+                _take(ctx, change, owner, kinds, release)
+        main = Target(release, target, self.action, self.package)
+        if target != self.desired:
+            main.config_digest = self.digest
+        if default_after == release and self.mode == 'replace':
+            main.appended = kept
+        change.targets.insert(0, main)
+        if self.append_to_default:
+            if default_after is None:
+                raise ZkError('cannot append versions to the default release: %s does not exist '
+                              '(publish the production release first)' % DEFAULT_RELEASE_PATH)
+            if default_after != release:
+                change.append_to = default_after
+                change.append_versions = sorted(target['versions'])
+        return change
+
+    def _remove(self, ctx, snap, change):
+        release = self.release
+        if snap.exists and snap.default_release == release:
+            raise ZkError('refusing to remove %s: it is the default release named by %s'
+                          % (release_path(release), DEFAULT_RELEASE_PATH))
+        if not snap.exists:
+            return change
+        # Items lent to this release by a move go back to where they came from, in the same
+        # transaction: retiring a gray release never leaves a section without an owner.
+        returned = {}
+        for kind, items in snap.moved().items():
+            for name, origin in sorted(items.items()):
+                if name in snap.state[kind]:
+                    returned.setdefault(origin, {}).setdefault(kind, []).append(name)
+        for origin, kinds in sorted(returned.items()):
+            osnap = ctx.snapshot(origin)
+            if not osnap.exists:
+                raise ZkError('refusing to remove %s: it holds items moved from release %s, which no longer '
+                              'exists (%s); move them to another release first (zk_release_move)'
+                              % (release_path(release), origin, _items_text(kinds)))
+            target = copy_state(osnap.state)
+            for kind, names in kinds.items():
+                for name in names:
+                    target[kind][name] = snap.state[kind][name]
+            back = Target(origin, target, 'move')
+            back.extra = {'moves': dict(kinds, **{'from': release, 'to': origin}), 'linked': sorted([origin, release])}
+            change.add(back)
+        change.notes['returned'] = dict((o, dict((k, sorted(v)) for k, v in kinds.items())) for o, kinds in returned.items())
+        main = Target(release, empty_state(False), self.action, self.package)
+        change.targets.insert(0, main)
+        return change
+
+
+def _keep_lent(snap, target):
+    """Items this release holds by a move and that `target` drops: a replace keeps them."""
+    kept = {}
+    for kind, items in snap.moved().items():
+        for name, origin in items.items():
+            if name in snap.state[kind] and name not in target[kind]:
+                target[kind][name] = snap.state[kind][name]
+                kept.setdefault(kind, {})[name] = origin
+    return kept
+
+
+def _take(ctx, change, owner, kinds, taker):
+    """The owner's target once `takeover` removed the items from it."""
+    osnap = ctx.snapshot(owner)
+    target = copy_state(osnap.state)
+    moved = osnap.moved()
+    for kind, names in kinds.items():
+        for name in names:
+            target[kind].pop(name, None)
+            if kind in moved:
+                moved[kind].pop(name, None)
+    entry = Target(owner, target, 'takeover')
+    entry.moved = moved
+    entry.extra = {'taken_by': taker, 'taken': dict((k, sorted(v)) for k, v in kinds.items())}
+    change.add(entry)
+
+
+def _absorb(ctx, change, target, other, action):
+    """promote: `other`'s sections, servers and versions join the target; `other` is removed."""
+    osnap = ctx.snapshot(other)
+    if not osnap.exists:
+        raise ZkError('cannot absorb release %s: %s does not exist' % (other, release_path(other)))
+    if osnap.unknown_children:
+        raise ZkError('cannot absorb release %s: it holds nodes this collection does not manage: %s'
+                      % (other, ', '.join(osnap.unknown_children)))
+    for kind in KINDS:
+        for name, data in osnap.state[kind].items():
+            target[kind].setdefault(name, data)
+    entry = Target(other, empty_state(False), action)
+    entry.extra = {'absorbed_by': change.main}
+    change.add(entry)
+
+
+def _items_text(kinds):
+    return '; '.join('%s %s' % (kind, ', '.join(sorted(names))) for kind, names in sorted(kinds.items()))
+
+
+# ---- from module parameters -------------------------------------------------------------------
 
 def load_package(path, release, name_pattern=None):
     """(ReleaseConfig, indicator bytes) read from inside a server package, checked against release."""
@@ -37,62 +201,115 @@ def load_package(path, release, name_pattern=None):
     return read_package_for_publish(path, release, name_pattern)
 
 
+def options_from_params(p):
+    """The write options (doc fragment gameops.elastic_release.write), validated."""
+    admin_root = validate_admin_root(p.get('admin_root') or DEFAULT_ADMIN_ROOT)
+    keep = p.get('keep_revisions')
+    if keep is not None and keep < 1:
+        raise ValueError('keep_revisions must be at least 1, got %d' % keep)
+    limit = p.get('max_request_bytes')
+    if limit is not None and limit < 4096:
+        raise ValueError('max_request_bytes must be at least 4096, got %d' % limit)
+    lock_timeout = p.get('lock_timeout')
+    if lock_timeout is not None and lock_timeout < 0:
+        raise ValueError('lock_timeout must not be negative, got %s' % lock_timeout)
+    return Options(admin_root=admin_root, keep=DEFAULT_KEEP_REVISIONS if keep is None else keep,
+                   max_request_bytes=DEFAULT_MAX_REQUEST_BYTES if limit is None else limit,
+                   allow_chunked=bool(p.get('allow_chunked')),
+                   lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout))
+
+
 def request_from_params(p, package_label=None):
+    """(PublishIntent, Options) from zk_release_node's parameters, or a clear error."""
     release = validate_release(p['release'])
-    admin_root = validate_admin_root(p.get('admin_root') or '/elastic_release')
-    if p.get('keep_revisions') is not None and p['keep_revisions'] < 1:
-        raise ValueError('keep_revisions must be at least 1, got %d' % p['keep_revisions'])
-    if p.get('max_request_bytes') is not None and p['max_request_bytes'] < 4096:
-        raise ValueError('max_request_bytes must be at least 4096, got %d' % p['max_request_bytes'])
+    opts = options_from_params(p)
     indicator = None
+    absorb = [validate_release(r, 'absorbed release') for r in (p.get('absorb') or [])]
+    if release in absorb:
+        raise ValueError('release %s cannot absorb itself' % release)
     if p.get('state', 'present') == 'absent':
         desired = empty_state(False)
-        if p.get('set_default') or p.get('append_versions_to_default'):
-            raise ValueError('set_default and append_versions_to_default need state=present')
+        for name in ('set_default', 'append_versions_to_default', 'takeover'):
+            if p.get(name):
+                raise ValueError('%s needs state=present' % name)
+        if absorb:
+            raise ValueError('absorb needs state=present')
     else:
         if p.get('package'):
             cfg, indicator_bytes = load_package(p['package'], release, p.get('name_pattern'))
         elif p.get('config_file'):
-            cfg, indicator_bytes = load_config_file(p['config_file']), None
+            cfg, indicator_bytes = read_config_file(p['config_file'], release), None
         else:
             cfg, indicator_bytes = parse_config(p['config'], source='config'), None
+            check_config_release(cfg, release, 'config')
         desired = state_from_config(cfg)
         if p.get('set_default'):
             indicator = indicator_bytes if indicator_bytes is not None else encode({'name': release})
     if p.get('verify') == 'fast' and p.get('mode') == 'merge':
         raise ValueError('verify=fast works with mode=replace only (merge must read every node)')
-    return Request(
-        release, desired=desired, mode=p.get('mode') or 'replace', indicator=indicator,
-        append_to_default=bool(p.get('append_versions_to_default')), admin_root=admin_root,
-        keep=p.get('keep_revisions') or 20, max_request_bytes=p.get('max_request_bytes') or 1000000,
-        allow_chunked=bool(p.get('allow_chunked')), lock_timeout=p.get('lock_timeout') or 30.0,
-        verify=p.get('verify') or 'full', package=p.get('origin') or package_label,
-        action=p.get('action') or 'publish', keep_appended=p.get('keep_appended_versions', True) is not False)
+    intent = PublishIntent(
+        release, desired, mode=p.get('mode') or 'replace', indicator=indicator,
+        append_to_default=bool(p.get('append_versions_to_default')),
+        keep_appended=p.get('keep_appended_versions', True) is not False, verify=p.get('verify') or 'full',
+        package=p.get('origin') or package_label, action=p.get('action') or 'publish',
+        takeover=bool(p.get('takeover')), absorb=absorb)
+    return intent, opts
 
 
-def run(session, request, check_mode):
-    return apply(session, request, check_mode=check_mode)
+def run(session, intent, opts, check_mode, impact_hosts=None):
+    """Plan and write (or, in check mode, plan) the intent; the outcome carries its impact."""
+    outcome = apply(session, intent, opts, check_mode=check_mode)
+    attach_impact(session, outcome, impact_hosts)
+    return outcome
+
+
+def attach_impact(session, outcome, hosts=None):
+    """outcome.impact: what the change does to the release map (empty when nothing changes)."""
+    if not outcome.changed:
+        outcome.impact = _impact.compute(ReleaseMap(), {}, {}, outcome.default_before, outcome.default_after, [])
+        return outcome
+    rmap = outcome.rmap
+    if rmap is None or not rmap.with_data:
+        rmap = ReleaseMap.load(session, with_data=('sections', 'servers'))
+    outcome.impact = _impact.compute(rmap, outcome.before, outcome.after, outcome.default_before,
+                                     outcome.default_after, hosts or [])
+    return outcome
 
 
 def result(release, outcome, max_reported=1000):
     out = outcome.as_dict()
     out['release'] = release
+    impact = getattr(outcome, 'impact', None)
+    if impact is not None:
+        out['impact'] = impact
+        out['impact_table'] = _impact.table(impact)
     ops = out['operations']
     out['operations_truncated'] = len(ops) > max_reported
     out['operations'] = ops[:max_reported]
     return out
 
 
-def diff(outcome, request):
-    before = state_display(outcome.before) if outcome.before else {}
-    after = state_display(outcome.after) if outcome.after else {}
+def diff(outcome, release, indicator=None):
+    """before/after of every release the write touched (the main release first), as JSON text."""
+    names = [release] + sorted(r for r in outcome.before if r != release)
+    before, after = [], []
+    for name in names:
+        if name not in outcome.before:
+            continue
+        header = '' if name == release else '# %s/%s\n' % (RELEASES_ROOT, name)
+        before.append(header + _json(outcome.before[name]))
+        after.append(header + _json(outcome.after.get(name)))
     out = {
-        'before': json.dumps(before, indent=2, sort_keys=True) + '\n',
-        'after': json.dumps(after, indent=2, sort_keys=True) + '\n',
-        'before_header': '/releases/%s' % request.release,
-        'after_header': '/releases/%s' % request.release,
+        'before': ''.join(before) or '{}\n',
+        'after': ''.join(after) or '{}\n',
+        'before_header': '%s/%s' % (RELEASES_ROOT, release),
+        'after_header': '%s/%s' % (RELEASES_ROOT, release),
     }
-    if request.indicator is not None and outcome.default_before != outcome.default_after:
-        out['before'] += '/default_release: %s\n' % outcome.default_before
-        out['after'] += '/default_release: %s\n' % outcome.default_after
+    if indicator is not None and outcome.default_before != outcome.default_after:
+        out['before'] += '%s: %s\n' % (DEFAULT_RELEASE_PATH, outcome.default_before)
+        out['after'] += '%s: %s\n' % (DEFAULT_RELEASE_PATH, outcome.default_after)
     return out
+
+
+def _json(state):
+    return json.dumps(state_display(state) if state else {}, indent=2, sort_keys=True) + '\n'

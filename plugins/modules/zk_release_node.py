@@ -24,10 +24,20 @@ description:
   - Reading and comparing happens before the lock is taken, so a rerun with nothing to change
     takes no lock and writes nothing.
   - Invalid names or an invalid config are refused before connecting; nothing is written.
+  - The release map stays whole (see docs/ownership.md). A publish that would give a section or a server a
+    second owner, or a client version a second non-default release, is refused naming each item and
+    its owner, and nothing is written; O(takeover) takes such items from their owner in the same
+    transaction instead.
+  - Items another release holds by a move from this release (a widened gray release) stay there and
+    are returned as RV(held_elsewhere); items this release holds by a move and its config does not
+    list are kept (RV(kept_moved)). Removing a release gives its lent items back to their origin.
+  - A new build whose config is unchanged is written as a metadata-only change (the C(package) of
+    C(/releases/{release}) names the build that is live); RV(metadata_only) says so.
 author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
+  - gameops.elastic_release.write
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -57,7 +67,11 @@ options:
     type: dict
   config_file:
     description:
-      - Path of a C({release}.config.zoo) file on the managed host.
+      - Path of a C({release}.config.zoo) file on the managed host (a regular file).
+      - The file must say which release it is for, so that the config of another release unpacked
+        beside it is never published by mistake - by its name (C(gray1.config.zoo) is release
+        C(gray1)'s, and refused for any other release), or, for other names, by a C(release) key
+        in the document.
     type: path
   package:
     description:
@@ -98,38 +112,25 @@ options:
       - V(false) makes the default release's versions exactly the config's.
     type: bool
     default: true
+  takeover:
+    description:
+      - Take the sections, servers and non-default versions of the config that another release owns
+        from that release, in the same transaction (each touched release gets a revision). Without
+        it such a publish is refused. Prefer the widen and narrow flows for gray releases.
+    type: bool
+    default: false
+  absorb:
+    description:
+      - Releases whose sections, servers and versions this release takes over, removing those
+        releases, in the same transaction (the promote flow). Each gets a revision.
+    type: list
+    elements: str
+    default: []
   origin:
     description:
       - Free text recorded with the revision as its package (for example the package file name
         or a Tianti job id). Defaults to the package's file name when O(package) is given.
     type: str
-  admin_root:
-    description:
-      - Root of the collection's own bookkeeping (locks and history). Never under C(/releases).
-    type: str
-    default: /elastic_release
-  keep_revisions:
-    description:
-      - How many revisions of the release to keep; older ones are deleted in the same transaction.
-    type: int
-    default: 20
-  max_request_bytes:
-    description:
-      - Largest transaction to send. ZooKeeper servers refuse requests over C(jute.maxbuffer)
-        (1 MiB minus one byte by default) by dropping the connection.
-    type: int
-    default: 1000000
-  allow_chunked:
-    description:
-      - When a change does not fit in one transaction, write it in several (readers may then see
-        part of it until the last one). Without this the module fails and writes nothing.
-    type: bool
-    default: false
-  lock_timeout:
-    description:
-      - Seconds to wait for another writer of the same release to finish.
-    type: float
-    default: 30
   verify:
     description:
       - How to tell whether the release already holds the config.
@@ -206,6 +207,41 @@ revision:
   returned: always
   type: str
   sample: rev-0000000003
+revisions_written:
+  description: The revision written for every release the write touched (takeover, absorb, lent items given back).
+  returned: always
+  type: dict
+  sample: {"gray1": "rev-0000000004", "production": "rev-0000000012"}
+write_outcome:
+  description:
+    - V(unchanged) (nothing to write), V(planned) (check mode), V(written). A failed task whose
+      transaction was sent but whose reply was lost, and could not be checked, says so in its
+      message and returns V(unknown) (run again to converge).
+  returned: always
+  type: str
+request_bytes:
+  description: Size of the transaction (bytes, as ZooKeeper counts them), when something is written.
+  returned: always
+  type: int
+held_elsewhere:
+  description: Items of the config that another release holds by a move from this release, left there.
+  returned: always
+  type: dict
+  sample: {"sections": {"1003": "gray1"}}
+kept_moved:
+  description: Items this release holds by a move that the config does not list, kept (with their origin).
+  returned: always
+  type: dict
+  sample: {"sections": {"1003": "production"}}
+taken_over:
+  description: With O(takeover), the items taken from each former owner.
+  returned: always
+  type: dict
+  sample: {"production": {"sections": ["1001"]}}
+metadata_only:
+  description: Whether only the release node's metadata changed (a new build with the same config).
+  returned: when true
+  type: bool
 transactions:
   description: Number of ZooKeeper transactions committed (1 unless chunked; 0 when nothing was written).
   returned: always
@@ -231,6 +267,27 @@ zk_seconds:
   description: Seconds spent talking to ZooKeeper inside the module (reads, lock, commit).
   returned: always
   type: float
+impact:
+  description:
+    - What the change does to the release map (planned in check mode), computed against the map as read.
+    - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
+      C(versions) the client versions whose route changes (C(version), C(from) and C(to), each with
+      C(release) and C(global_url)); C(data) the items whose node data changes in place;
+      C(global_urls) the releases whose global URL changes; C(default_release) a change of the
+      default release; C(hosts) the O(impact_hosts) that need a restart, with the C(reasons); and
+      C(restart) their names.
+  returned: always
+  type: dict
+  sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
+           "versions": [], "data": [], "global_urls": [], "default_release": null,
+           "hosts": [{"host": "gs-prod-02", "inner_ip": "10.1.0.12", "reasons": ["section 1003: production -> gray1"]}],
+           "restart": ["gs-prod-02"]}
+impact_table:
+  description: RV(impact) as lines of text for people.
+  returned: always
+  type: list
+  elements: str
+  sample: ["section  1003                   production -> gray1", "restart  gs-prod-02             section 1003: production -> gray1"]
 diff:
   description: Release subtree before and after (with O(set_default), also the default release).
   returned: when diff mode is on
@@ -242,11 +299,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
 from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import WriteUnknown
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            writes=True,
             release=dict(type='str', required=True),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             config=dict(type='dict'),
@@ -256,12 +315,9 @@ def main():
             mode=dict(type='str', default='replace', choices=['replace', 'merge']),
             set_default=dict(type='bool', default=False),
             append_versions_to_default=dict(type='bool', default=False),
+            takeover=dict(type='bool', default=False),
+            absorb=dict(type='list', elements='str', default=[]),
             origin=dict(type='str'),
-            admin_root=dict(type='str', default='/elastic_release'),
-            keep_revisions=dict(type='int', default=20),
-            max_request_bytes=dict(type='int', default=1000000),
-            allow_chunked=dict(type='bool', default=False),
-            lock_timeout=dict(type='float', default=30.0),
             verify=dict(type='str', default='full', choices=['full', 'fast']),
             keep_appended_versions=dict(type='bool', default=True),
             max_reported_operations=dict(type='int', default=1000),
@@ -272,14 +328,16 @@ def main():
     )
     p = module.params
     try:
-        request = _publish.request_from_params(p, os.path.basename(p['package']) if p['package'] else None)
+        intent, opts = _publish.request_from_params(p, os.path.basename(p['package']) if p['package'] else None)
         with OptionAdapter.from_module(module).session() as session:
-            outcome = _publish.run(session, request, module.check_mode)
+            outcome = _publish.run(session, intent, opts, module.check_mode, p['impact_hosts'])
+    except WriteUnknown as exc:
+        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='unknown')
     except _publish.USER_ERRORS as exc:
-        module.fail_json(msg=str(exc), release=p['release'], changed=False)
+        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='not_written')
     result = _publish.result(p['release'], outcome, p['max_reported_operations'])
     if module._diff:
-        result['diff'] = _publish.diff(outcome, request)
+        result['diff'] = _publish.diff(outcome, p['release'], intent.indicator)
     module.exit_json(**result)
 
 

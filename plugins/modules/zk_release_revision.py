@@ -24,10 +24,14 @@ description:
     the default release named by C(/default_release).
   - C(/default_release) and the versions a review or gray publish appended to the default release
     are not part of a release's revisions and are not changed.
+  - A restore is guarded like a publish - it never gives a section or server a second owner - and
+    keeps the items the release holds by a move. A revision written by a move (widen, narrow) is
+    undone by the inverse move, which writes both releases (RV(moves)).
 author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
+  - gameops.elastic_release.write
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -55,33 +59,6 @@ options:
       - Defaults to the newest revision, the state before the last write. Running the default
         twice therefore undoes the first restore; give the revision for a repeatable rollback.
     type: str
-  admin_root:
-    description:
-      - Root of the collection's own bookkeeping (locks and history). Never under C(/releases).
-    type: str
-    default: /elastic_release
-  keep_revisions:
-    description:
-      - How many revisions of the release to keep once the restore is recorded; older ones are
-        deleted in the same transaction.
-    type: int
-    default: 20
-  lock_timeout:
-    description:
-      - Seconds to wait for another writer of the same release to finish.
-    type: float
-    default: 30
-  max_request_bytes:
-    description:
-      - Largest transaction to send (see M(gameops.elastic_release.zk_release_node)).
-    type: int
-    default: 1000000
-  allow_chunked:
-    description:
-      - When the restore does not fit in one transaction, write it in several (readers may then see
-        part of it until the last one). Without this the module fails and writes nothing.
-    type: bool
-    default: false
 notes:
   - Requires the C(kazoo) Python library on the host that runs the module.
 seealso:
@@ -173,6 +150,41 @@ default_release:
   description: The default release named by C(/default_release).
   returned: when O(state=restored)
   type: str
+revisions_written:
+  description: The revision written for every release the restore touched.
+  returned: when O(state=restored)
+  type: dict
+  sample: {"gray1": "rev-0000000005"}
+write_outcome:
+  description: V(unchanged), V(planned) (check mode) or V(written).
+  returned: when O(state=restored)
+  type: str
+moves:
+  description: For a revision written by a move, the inverse move made (or planned).
+  returned: when O(state=restored) and the revision records a move
+  type: dict
+  sample: {"from": "gray1", "to": "production", "sections": ["1004", "1005"]}
+impact:
+  description:
+    - What the change does to the release map (planned in check mode), computed against the map as read.
+    - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
+      C(versions) the client versions whose route changes (C(version), C(from) and C(to), each with
+      C(release) and C(global_url)); C(data) the items whose node data changes in place;
+      C(global_urls) the releases whose global URL changes; C(default_release) a change of the
+      default release; C(hosts) the O(impact_hosts) that need a restart, with the C(reasons); and
+      C(restart) their names.
+  returned: when O(state=restored)
+  type: dict
+  sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
+           "versions": [], "data": [], "global_urls": [], "default_release": null,
+           "hosts": [{"host": "gs-prod-02", "inner_ip": "10.1.0.12", "reasons": ["section 1003: production -> gray1"]}],
+           "restart": ["gs-prod-02"]}
+impact_table:
+  description: RV(impact) as lines of text for people.
+  returned: when O(state=restored)
+  type: list
+  elements: str
+  sample: ["section  1003                   production -> gray1", "restart  gs-prod-02             section 1003: production -> gray1"]
 diff:
   description: Release subtree before and after.
   returned: when O(state=restored) and diff mode is on
@@ -181,48 +193,52 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish, _revisions
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import validate_admin_root, validate_release
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish, _revisions, _rollback
+from ansible_collections.gameops.elastic_release.plugins.module_utils._names import validate_release
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import WriteUnknown, apply
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            writes=True,
             release=dict(type='str', required=True),
             state=dict(type='str', default='listed', choices=['listed', 'restored']),
             revision=dict(type='str'),
-            admin_root=dict(type='str', default='/elastic_release'),
-            keep_revisions=dict(type='int', default=20),
-            lock_timeout=dict(type='float', default=30.0),
-            max_request_bytes=dict(type='int', default=1000000),
-            allow_chunked=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     p = module.params
     result = dict(changed=False, release=p['release'])
+    restoring = p['state'] == 'restored'
     try:
         validate_release(p['release'])
-        validate_admin_root(p['admin_root'])
-        if p['keep_revisions'] < 1:
-            raise ValueError('keep_revisions must be at least 1, got %d' % p['keep_revisions'])
+        opts = _publish.options_from_params(p)
         with OptionAdapter.from_module(module).session() as session:
-            result['revisions'] = _revisions.rows(session, p['release'], p['admin_root'])
-            if p['state'] == 'restored':
-                request, row = _revisions.restore_request(
-                    session, p['release'], p['admin_root'], p['revision'], keep=p['keep_revisions'],
-                    lock_timeout=p['lock_timeout'], max_request_bytes=p['max_request_bytes'],
-                    allow_chunked=p['allow_chunked'])
-                outcome = _revisions.restore(session, request, module.check_mode)
+            result['revisions'] = _revisions.rows(session, p['release'], opts.admin_root)
+            if restoring:
+                intent, row, kind = _rollback.restore_intent(session, p['release'], opts.admin_root, p['revision'])
+                outcome = apply(session, intent, opts, check_mode=module.check_mode)
+                _publish.attach_impact(session, outcome, p['impact_hosts'])
+    except WriteUnknown as exc:
+        module.fail_json(msg='cannot restore a revision of release %s: %s' % (p['release'], exc),
+                         write_outcome='unknown', **result)
     except _publish.USER_ERRORS as exc:
-        what = 'restore a revision of' if p['state'] == 'restored' else 'list the revisions of'
+        what = 'restore a revision of' if restoring else 'list the revisions of'
         module.fail_json(msg='cannot %s release %s: %s' % (what, p['release'], exc), **result)
-    if p['state'] == 'restored':
+    if restoring:
+        listing = result['revisions']
         result.update(_publish.result(p['release'], outcome))
+        result['revisions'] = listing
         result['restored'] = row
-        result['removed'] = not request.desired['exists']
+        if kind == 'move':
+            result['moves'] = {'from': intent.source, 'to': intent.destination}
+            result['moves'].update(outcome.notes.get('moved') or {})
+            result['removed'] = False
+        else:
+            result['removed'] = not intent.desired['exists']
         if module._diff:
-            result['diff'] = _publish.diff(outcome, request)
+            result['diff'] = _publish.diff(outcome, p['release'])
     module.exit_json(**result)
 
 

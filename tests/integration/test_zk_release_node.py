@@ -214,7 +214,8 @@ def test_too_large_change_is_refused_unless_chunked(zk):
 
 def test_absent_removes_release_but_refuses_default(zk):
     assert publish(zk, release='production', config=CONFIG, set_default=True)[0].rc == 0
-    assert publish(zk, release='gray1', config=CONFIG)[0].rc == 0
+    gray = {'global_url': 'http://10.0.0.6:9000', 'versions': ['2.0.0'], 'sections': ['1901'], 'servers': ['10.1.2.9']}
+    assert publish(zk, release='gray1', config=gray)[0].rc == 0
     before = zk.tree()
     res, task = publish(zk, release='production', state='absent')
     assert res.rc != 0 and 'default release' in task['msg']

@@ -16,7 +16,7 @@ import pytest
 
 import faultkit
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _config, _release, _zk
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _config, _publish, _state, _write, _zk
 
 MODULE = 'zk_release_node'
 RELEASE = 'gray1'
@@ -227,9 +227,11 @@ def test_quorum_lost_in_the_middle_of_a_publish_is_bounded(ens):
 
 # ---- the same faults, deterministic, at the module_utils level ----------------------------------
 
-def _request(n, tag, **kwargs):
+def _apply(session, n, tag, lock_factory=None, **options):
+    """Publish n sections tagged `tag` to RELEASE with the collection's write engine."""
     cfg = _config.parse_config({'sections': dict((str(1000 + i), {'tag': tag}) for i in range(n))})
-    return _release.Request(RELEASE, desired=_release.state_from_config(cfg), **kwargs)
+    intent = _publish.PublishIntent(RELEASE, _state.state_from_config(cfg))
+    return _write.apply(session, intent, _write.Options(**options), lock_factory=lock_factory)
 
 
 class _Hooked(object):
@@ -264,7 +266,7 @@ def test_quorum_lost_around_the_lock_never_hangs(ens, when):
     collection must bound both (found by this test: apply() hung > 120 s in either place)."""
     ensemble = ens.ensemble
     with _zk.ZkSession(hosts=ens.hosts, timeout=3) as session:
-        _release.apply(session, _request(20, 'a'))
+        _apply(session, 20, 'a')
 
         def kill_two(_lock):
             for node in ensemble.nodes[:2]:
@@ -273,7 +275,7 @@ def test_quorum_lost_around_the_lock_never_hangs(ens, when):
                        after=kill_two if when == 'after the lock' else None)
         started = time.time()
         with pytest.raises(_zk.ZkUnavailable) as err:
-            _release.apply(session, _request(20, 'b', lock_timeout=20), lock_factory=hook)
+            _apply(session, 20, 'b', lock_factory=hook, lock_timeout=20)
         took = time.time() - started
     assert 'no quorum or is unreachable' in str(err.value)
     assert took < 3 * 3 + 3, took
@@ -302,9 +304,10 @@ def _release_state(view):
 
 
 def test_session_expired_while_holding_the_lock_writes_nothing(ens):
-    """The session expires right after the lock is taken: the writer notices and stops."""
+    """The session expires right after each time the lock is taken: every attempt's fence fails,
+    so the writer writes nothing and, once its attempts are spent, says so."""
     with _zk.ZkSession(hosts=ens.hosts, timeout=5) as session:
-        _release.apply(session, _request(30, 'a'))
+        _apply(session, 30, 'a')
         before = _release_state(ens)
 
         def expire(_lock):
@@ -315,7 +318,7 @@ def test_session_expired_while_holding_the_lock_writes_nothing(ens):
             assert session.session_lost
         hook = _Hooked(session, after=expire)
         with pytest.raises(_zk.ZkError) as err:
-            _release.apply(session, _request(30, 'b'), lock_factory=hook)
+            _apply(session, 30, 'b', lock_factory=hook)
     assert 'session expired' in str(err.value) and 'nothing' in str(err.value), str(err.value)
     assert _release_state(ens) == before, 'a writer whose session expired wrote something'
     faultkit.record_rows('session expired while the lock is held (notified)', [{'error': str(err.value)}])
@@ -334,7 +337,7 @@ def test_session_expiry_not_yet_noticed_is_stopped_by_the_fence(ens):
     already reconnected with a new session). The commit's check on our own ephemeral lock node
     fails, so nothing is written, on every attempt."""
     with _Unaware(hosts=ens.hosts, timeout=5) as session:
-        _release.apply(session, _request(30, 'a'))
+        _apply(session, 30, 'a')
         before = _release_state(ens)
         old_id = session.client.client_id
 
@@ -348,7 +351,7 @@ def test_session_expiry_not_yet_noticed_is_stopped_by_the_fence(ens):
             assert not session.client.exists('%s/%s' % (lock.path, lock.node))
         hook = _Hooked(session, after=expire)
         with pytest.raises(_zk.ZkError) as err:
-            _release.apply(session, _request(30, 'b'), lock_factory=hook)
+            _apply(session, 30, 'b', lock_factory=hook)
     message = str(err.value)
     assert 'the lock is no longer held' in message and 'nothing was written' in message, message
     assert _release_state(ens) == before, 'the fence let a write through after the session expired'

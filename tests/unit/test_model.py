@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _config, _lookup, _names, _release, _zk
+from ansible_collections.gameops.elastic_release.plugins.module_utils import (_config, _lookup, _names, _plan, _revisions,
+                                                                            _snapshot, _state, _zk)
 
 
 @pytest.mark.parametrize('name', ['production', 'gray1', 'appstore_review', 'a', 'a' * 64])
@@ -87,8 +88,9 @@ def test_config_size_limit():
 
 
 def snap_of(release, state, children=None):
-    snap = _release.Snapshot(release)
+    snap = _snapshot.Snapshot(release)
     snap.state = state
+    snap.nodes = dict((kind, dict(state[kind])) for kind in _names.KINDS)
     snap.releases_root_exists = True
     if state['exists']:
         class Stat(object):
@@ -96,17 +98,18 @@ def snap_of(release, state, children=None):
         snap.meta_stat = Stat()
         snap.release_children = children if children is not None else ['versions', 'sections', 'servers', 'global_url']
         snap.container_stats = dict((k, Stat()) for k in _names.KINDS)
+        snap.global_url_stat = Stat() if state['global_url'] is not None else None
     return snap
 
 
 def test_plan_creates_sets_and_deletes_in_a_safe_order():
-    cur = _release.empty_state(True)
+    cur = _state.empty_state(True)
     cur['sections'] = {'1001': b'{}', '1002': b'{"name":"old"}'}
     cur['global_url'] = b'http://a:1'
-    want = _release.empty_state(True)
+    want = _state.empty_state(True)
     want['sections'] = {'1002': b'{"name":"new"}', '1003': b'{}'}
     want['global_url'] = b'http://a:1'
-    plan = _release.plan_release(snap_of('gray1', cur), want, {})
+    plan = _plan.plan_release(snap_of('gray1', cur), want, {})
     assert [(op[0], op[1]) for op in plan.ops] == [
         ('delete', '/releases/gray1/sections/1001'),
         ('set', '/releases/gray1/sections/1002'),
@@ -115,34 +118,34 @@ def test_plan_creates_sets_and_deletes_in_a_safe_order():
 
 
 def test_plan_compares_json_semantically():
-    cur = _release.empty_state(True)
+    cur = _state.empty_state(True)
     cur['servers'] = {'10.0.0.1': b'{ "services": {"gameserver": "a"} }'}
     cur['versions'] = {'1.0': b'{}'}
-    want = _release.empty_state(True)
+    want = _state.empty_state(True)
     want['servers'] = {'10.0.0.1': b'{"services":{"gameserver":"a"}}'}
     want['versions'] = {'1.0': b''}
-    assert not _release.plan_release(snap_of('gray1', cur), want, {}).ops
+    assert not _plan.plan_release(snap_of('gray1', cur), want, {}).ops
 
 
 def test_plan_absent_refuses_unknown_children():
-    cur = _release.empty_state(True)
+    cur = _state.empty_state(True)
     with pytest.raises(_zk.ZkError) as err:
-        _release.plan_release(snap_of('gray1', cur, ['versions', 'extra']), _release.empty_state(False), {})
+        _plan.plan_release(snap_of('gray1', cur, ['versions', 'extra']), _state.empty_state(False), {})
     assert 'extra' in str(err.value)
 
 
 def test_revision_roundtrip_keeps_bytes_exactly():
-    state = _release.empty_state(True)
+    state = _state.empty_state(True)
     state['sections'] = {'1001': b'\xff\x00not json', '1002': b'{"a":1}'}
     state['global_url'] = b'http://x:1'
-    doc = _release.decode_revision(_release.encode_revision({'before': _release.state_to_json(state)}), 'x')
-    assert _release.state_from_json(doc['before']) == state
-    assert _release.decode_revision(_release.encode_revision({'a': 1}), 'x') == {'a': 1}
+    doc = _revisions.decode_revision(_revisions.encode_revision({'before': _state.state_to_json(state)}), 'x')
+    assert _state.state_from_json(doc['before']) == state
+    assert _revisions.decode_revision(_revisions.encode_revision({'a': 1}), 'x') == {'a': 1}
 
 
 def test_next_revision():
-    assert _release.next_revision([]) == 'rev-0000000001'
-    assert _release.next_revision(['rev-0000000009', 'rev-0000000010']) == 'rev-0000000011'
+    assert _revisions.next_revision([]) == 'rev-0000000001'
+    assert _revisions.next_revision(['rev-0000000009', 'rev-0000000010']) == 'rev-0000000011'
 
 
 @pytest.mark.parametrize('data,name', [
@@ -150,7 +153,7 @@ def test_next_revision():
     (b'{"other": 1}', None),
 ])
 def test_parse_default(data, name):
-    assert _release.parse_default(data) == name
+    assert _snapshot.parse_default(data) == name
 
 
 def test_resolve_rules():
@@ -192,15 +195,15 @@ def test_digest_acl_gives_world_read():
 
 def test_state_digest_is_exact_and_framed():
     def state(url=b'http://a', **kinds):
-        out = _release.empty_state(True)
+        out = _state.empty_state(True)
         out['global_url'] = url
         for kind, items in kinds.items():
             out[kind] = dict(items)
         return out
 
     base = state(sections={'1001': b'{}', '1002': b'{"a":1}'}, versions={'1.2.0': b''})
-    digest = _release.state_digest(base)
-    assert digest == _release.state_digest(state(versions={'1.2.0': b''}, sections={'1002': b'{"a":1}', '1001': b'{}'}))
+    digest = _state.state_digest(base)
+    assert digest == _state.state_digest(state(versions={'1.2.0': b''}, sections={'1002': b'{"a":1}', '1001': b'{}'}))
     others = [
         state(sections={'1001': b'{}', '1002': b'{"a": 1}'}, versions={'1.2.0': b''}),   # other bytes
         state(sections={'1001': b'{}', '1002': b'{"a":1}'}, versions={'1.2.0': None}),   # null data
@@ -209,5 +212,5 @@ def test_state_digest_is_exact_and_framed():
         state(sections={'100': b'1{}', '1002': b'{"a":1}'}, versions={'1.2.0': b''}),    # name/data boundary
         state(sections={'1001': b'{}'}, versions={'1.2.0': b''}),
     ]
-    digests = [_release.state_digest(other) for other in others]
+    digests = [_state.state_digest(other) for other in others]
     assert digest not in digests and len(set(digests)) == len(digests)

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# The first step of every release flow, on the controller: see the flow_check module's documentation.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
+
+OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
+           'check_zookeeper', 'zookeeper')
+
+
+def _package_name(path, pattern):
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._package import PackageError, parse_package_name
+    try:
+        name = parse_package_name(path, pattern)
+    except PackageError as exc:
+        raise ValueError(str(exc))
+    return name.release, name.build
+
+
+def _read_package(path, release, pattern):
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._publish import load_package
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._package import PackageError
+    try:
+        return load_package(path, release, pattern)
+    except (PackageError, OSError) as exc:
+        raise ValueError(str(exc))
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = self._task.args
+        unknown = sorted(set(args) - set(OPTIONS))
+        if unknown:
+            result.update(failed=True, msg='flow_check: unknown option %s (known: %s)' % (unknown[0], ', '.join(OPTIONS)))
+            return result
+        flow = args.get('flow') or ''
+        registry = args.get('registry')
+        if registry is None:
+            registry = self._templar.template(task_vars.get('elastic_release_registry', {}))
+        groups = task_vars.get('groups') or {}
+        params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
+                                       name_pattern=args.get('name_pattern'), sections=args.get('sections'),
+                                       servers=args.get('servers'), steps=args.get('steps'),
+                                       all_items=self._bool(args.get('all')))
+        problems, info = _flowcheck.check(params, registry, groups, _package_name, _read_package)
+        hostvars = task_vars.get('hostvars') or {}
+        info['hosts'] = _flowcheck.cmdb_hosts(sorted((groups.get('all') or [])),
+                                              lambda name: hostvars[name] if name in hostvars else {})
+        info['started'] = time.time()
+        info['planned'] = None
+        if not problems and self._bool(args.get('check_zookeeper', True)):
+            connection = connection_args(args.get('zookeeper') or {}, task_vars, self._templar.template)
+            try:
+                problems, info['planned'] = plan_problems(params, info, connection)
+            except ZkError as exc:
+                problems = ['cannot check the release map in ZooKeeper: %s' % to_native(exc)]
+        config = info.pop('config', None)
+        info.pop('indicator', None)
+        info['config_digest'] = config.digest() if config is not None else None
+        result['flow_info'] = info
+        result['changed'] = False
+        if problems:
+            result['failed'] = True
+            result['problems'] = problems
+            result['msg'] = '%s flow refused, nothing was written: %s' % (flow or '?', '; '.join(problems))
+        return result
+
+    @staticmethod
+    def _bool(value):
+        if isinstance(value, str):
+            return value.strip().lower() in ('1', 'true', 'yes', 'on', 'y')
+        return bool(value)

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: flow_check
+short_description: The first step of a release flow - refuse, writing nothing, anything the flow cannot do
+version_added: 0.2.0
+description:
+  - Runs on the controller (an action plugin; no module is sent to a host). Every release flow
+    starts with it, and it names every problem it finds in one message.
+  - Parameters - the release name, the package, the items of a widen or narrow (C(sections),
+    C(servers) or C(steps)); relative paths are resolved once, against the directory
+    C(ansible-playbook) runs in, and the absolute path is returned.
+  - The release registry (C(elastic_release_registry)) - the release is registered with the flow's
+    release type, a review release is named after its deploy location, one production release, the
+    deploy location is a group (C(location_<name>)) of the CMDB inventory.
+  - The package - its file name carries the release, and it is read with the checks of
+    M(gameops.elastic_release.server_package_info) (unsafe or malformed archives, an indicator or
+    config.zoo of another release).
+  - The release map, in ZooKeeper - the flow's write is planned in check mode, so an item that would
+    get a second owner, an item a widen or narrow would take from a release that does not own it,
+    and a transaction too large for ZooKeeper are refused here (RV(flow_info.planned) has the plan's
+    size and impact). The ZooKeeper connection comes from the inventory's C(elastic_release_zk_*) variables.
+author:
+  - GameOps release engineering (@gameops)
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  flow:
+    description:
+      - The flow.
+    type: str
+    required: true
+    choices: [production, review, gray, promote, rollback, retire, widen, narrow, deploy]
+  release:
+    description:
+      - The release parameter of the flow (C(-e release=...)). For C(promote), the gray release to promote.
+    type: str
+  package:
+    description:
+      - Path of the server package (C(-e package=...)) of the publishing flows, C(promote) and C(deploy).
+    type: str
+  name_pattern:
+    description:
+      - Regular expression with the named groups C(release) and C(build) that parses package file names.
+    type: str
+  sections:
+    description:
+      - Section ids a widen or narrow moves (a list, or a string of ids separated by commas or spaces).
+    type: raw
+  servers:
+    description:
+      - Server inner IPs a widen or narrow moves.
+    type: raw
+  steps:
+    description:
+      - The moves of a widen or narrow, one step at a time - a list of steps, each a list of section ids
+        or a mapping with C(sections) and C(servers).
+    type: raw
+  all:
+    description:
+      - Narrow everything the release holds by a move.
+    type: bool
+    default: false
+  registry:
+    description:
+      - The release registry; defaults to the C(elastic_release_registry) variable.
+    type: dict
+  check_zookeeper:
+    description:
+      - Also plan the flow's write in check mode against ZooKeeper.
+    type: bool
+    default: true
+  zookeeper:
+    description:
+      - ZooKeeper connection options (as the modules take them) that override the
+        C(elastic_release_zk_*) variables.
+    type: dict
+notes:
+  - The ZooKeeper checks need the C(kazoo) Python library on the controller.
+seealso:
+  - module: gameops.elastic_release.zk_release_node
+  - module: gameops.elastic_release.zk_release_move
+'''
+
+EXAMPLES = r'''
+- name: Check the parameters, the registry, the package and the release map
+  gameops.elastic_release.flow_check:
+    flow: gray
+    release: "{{ release | default('') }}"
+    package: "{{ package | default('') }}"
+  register: checked
+'''
+
+RETURN = r'''
+flow_info:
+  description: What the later steps and the summary need.
+  returned: always
+  type: dict
+  contains:
+    flow:
+      description: The flow.
+      type: str
+    release:
+      description: The release parameter.
+      type: str
+    package:
+      description: The package's file name.
+      type: str
+    package_path:
+      description: The package's absolute path.
+      type: str
+    build:
+      description: The build in the package name.
+      type: str
+    package_release:
+      description: The release the package is published as (for C(promote), the production release).
+      type: str
+    registry_entry:
+      description: The release's registry entry.
+      type: dict
+    steps:
+      description: The moves of a widen or narrow, one mapping (C(sections), C(servers)) per step.
+      type: list
+      elements: dict
+    hosts:
+      description: The CMDB hosts of the inventory (C(name), C(inner_ip), C(section_ids), C(deploy_location), C(services)).
+      type: list
+      elements: dict
+    planned:
+      description: The planned write (C(changed), C(operations_count), C(request_bytes), C(impact)), or null.
+      type: dict
+    started:
+      description: When the flow started (seconds since the epoch).
+      type: float
+problems:
+  description: Every problem found (when the task fails).
+  returned: on failure
+  type: list
+  elements: str
+'''
