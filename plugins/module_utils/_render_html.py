@@ -83,6 +83,7 @@ details.card>summary .counts{color:#4b5563;font-size:12.5px;margin-left:8px}
 details.card.sev-error{border-left:5px solid #b91c1c}details.card.sev-warning{border-left:5px solid #b45309}
 details.card.default{border:2px solid #111827}
 .cardbody{padding:2px 16px 12px;border-top:1px solid #f3f4f6}
+.line{margin:8px 0}
 dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr) max-content minmax(0,1fr);gap:2px 14px;
  margin:8px 0}
 td.ids{min-width:14em}td.data{word-break:break-all;font-size:11.5px;color:#374151}
@@ -407,7 +408,7 @@ def _card(m, r):
         out.append(u'<div class="findings panel"><ul>%s</ul></div>' % u''.join(_finding_li(m, f) for f in r.findings))
     moved = r.moved_in()
     if moved:
-        out.append(u'<p>Moved here by a widen: %s</p>' % u'; '.join(
+        out.append(u'<div class="line">Moved here by a widen: %s</div>' % u'; '.join(
             u'from %s: <span class="mono">%s</span>' % (_release_ref(m, src), _runs(m, ranges(items, m.flag_item)))
             for src, items in moved))
     out.append(u'<h3>Sections (%d)</h3>' % len(r.sections))
@@ -458,7 +459,7 @@ def _card(m, r):
     elsewhere = [v for v in r.versions if v[0] not in set(here)]
     out.append(u'<h3>Client versions (%d listed, %d route here)</h3>' % (len(r.versions), r.routed))
     if here:
-        out.append(u'<p>Route here: <span class="mono">%s</span></p>' % _version_list(m, here))
+        out.append(u'<div class="line">Route here: <span class="mono">%s</span></div>' % _version_list(m, here))
     if elsewhere:
         # Grouped by where they route: on the default release these are the versions the review
         # and gray publishes appended, one group per release.
@@ -478,7 +479,7 @@ def _card(m, r):
             shown += u' <details class="more"><summary>+%d more releases</summary>%s</details>' % (
                 len(items) - 12, u' \u00b7 '.join(items[12:]))
         appended = sum(1 for v in elsewhere if v[2])
-        out.append(u'<p>Listed here, routed elsewhere (%d%s): %s</p>' % (
+        out.append(u'<div class="line">Listed here, routed elsewhere (%d%s): %s</div>' % (
             len(elsewhere), u', %d appended by review or gray publishes' % appended if appended else u'', shown))
     if not r.versions:
         out.append(u'<p class="muted">No client versions listed.</p>')

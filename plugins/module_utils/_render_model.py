@@ -99,14 +99,18 @@ def html_attr(value, limit=LIMIT):
     return escape_html(s + (u'\u2026' if more else u''))
 
 
-_MD_SPECIAL = re.compile(r'([\\`*_\[\]<>|])')
+# Backslash-escaped in Markdown: what could start raw HTML, a link or image, a code span, emphasis
+# by '*', or end a table cell. '_' is left alone: release names are full of it, CommonMark does not
+# emphasise inside words, and AWX shows the text raw.
+_MD_SPECIAL = re.compile(r'([\\`*\[\]<>|])')
 
 
 def md_text(value, limit=LIMIT):
     """Markdown text for a table cell or a list item: one line, no markup, no raw HTML, no links."""
     s, more = cut(value, limit)
-    s = _INVISIBLE.sub(lambda m: codepoint(m.group()), s)
     s = _MD_SPECIAL.sub(r'\\\1', s)
+    # after escaping, so the backslash of '\x0a' stays single and reads as the code it is
+    s = _INVISIBLE.sub(lambda m: codepoint(m.group()), s)
     return s + (u'\u2026 (+%d characters)' % more if more else u'')
 
 
