@@ -49,9 +49,9 @@ def render_markdown(doc):
         _md(m.default) if m.default else u'**none** (/default_release is missing or unreadable)'))
     out.append(u'')
     counts = m.severity_counts()
-    out.append(u'%d releases, %d sections, %d servers, %d client versions; findings: %d errors, %d warnings, %d info'
-               % (len(m.releases), m.sections, m.servers, len(m.versions), counts['error'], counts['warning'],
-                  counts['info']))
+    out.append(u'%s releases, %s sections, %s servers, %s client versions; findings: %d errors, %d warnings, %d info'
+               % (format(len(m.releases), ','), format(m.sections, ','), format(m.servers, ','),
+                  format(len(m.versions), ','), counts['error'], counts['warning'], counts['info']))
     out.append(u'')
     if m.findings:
         out += [u'## Findings', u'']

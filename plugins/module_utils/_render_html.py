@@ -155,7 +155,8 @@ def _header(m):
         u'<div class="meta">ZooKeeper <code>%s</code> \u00b7 generated %s \u00b7 default release %s</div>' % (
             h(m.zookeeper or u'(unknown)', 200), h(m.generated or u'(unknown)', 60), default),
         u'<div class="stats">',
-        u''.join(u'<div class="stat %s"><b>%d</b><span>%s</span></div>' % (cls, n, label) for n, label, cls in stats),
+        u''.join(u'<div class="stat%s"><b>%s</b><span>%s</span></div>' % (u' ' + cls if cls else u'', format(n, ','),
+                                                                         label) for n, label, cls in stats),
         u'</div></header>\n'])
 
 
