@@ -30,7 +30,8 @@ CSS = u"""
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;
  color:#111827;background:#f3f4f6}
-code,.mono,table.rows td:first-child{font-family:ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:12.5px}
+code,.mono,table.rows td:first-child{font-family:ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;
+ font-size:12.5px}
 a{color:inherit}
 header.top{background:#1f2937;color:#f9fafb;padding:14px 24px 16px}
 header.top .kicker{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#9ca3af}
@@ -50,7 +51,8 @@ h2{font-size:16px;margin:2px 0 8px}h3{font-size:14px;margin:14px 0 6px}
 .findings ul{list-style:none;margin:0;padding:0}
 .findings li{padding:4px 0;border-top:1px solid #f3f4f6;overflow-wrap:anywhere}
 .findings li:first-child{border-top:0}
-.sev{display:inline-block;white-space:nowrap;min-width:62px;text-align:center;border-radius:4px;font-size:11px;font-weight:700;
+.sev{display:inline-block;white-space:nowrap;min-width:62px;text-align:center;border-radius:4px;font-size:11px;
+ font-weight:700;
  text-transform:uppercase;padding:1px 6px;margin-right:6px;color:#fff}
 .sev.error{background:#b91c1c}.sev.warning{background:#b45309}.sev.info{background:#0e7490}
 .kind{color:#4b5563;margin-right:6px}.refs{color:#4b5563;font-size:12.5px}

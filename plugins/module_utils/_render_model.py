@@ -236,11 +236,13 @@ class Release(object):
         self.servers = []       # (ip, hosts, [(service, version)], other data, moved_from)
         for i, s in enumerate(_list(raw.get('servers'), what + '.servers')):
             s = _dict(s, '%s.servers[%d]', what, i)
-            services = sorted((text(k), text(v)) for k, v in _dict(s.get('services'), '%s.servers[%d].services', what, i).items())
+            services = _dict(s.get('services'), '%s.servers[%d].services', what, i)
+            hosts = _list(s.get('hosts'), '%s.servers[%d].hosts', what, i)
             data = s.get('data')
             other = dict((k, v) for k, v in data.items() if k != 'services') if isinstance(data, dict) else data
-            self.servers.append((text(s.get('ip')), [text(h) for h in _list(s.get('hosts'), '%s.servers[%d].hosts', what, i)],
-                                 services, text(other or None), _opt(s.get('moved_from'))))
+            self.servers.append((text(s.get('ip')), [text(h) for h in hosts],
+                                 sorted((text(k), text(v)) for k, v in services.items()),
+                                 text(other or None), _opt(s.get('moved_from'))))
         self.servers.sort(key=lambda s: natural_key(s[0]))
         self.versions = []      # (name, routes_here, appended)
         for i, v in enumerate(_list(raw.get('versions'), what + '.versions')):
