@@ -35,7 +35,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils import _re
 
 def timed(func, doc, runs):
     walls, cpus, out = [], [], None
-    for _ in range(runs):
+    for _run in range(runs):
         w0, c0 = time.perf_counter(), time.process_time()
         out = func(doc)
         cpus.append(time.process_time() - c0)
@@ -44,7 +44,7 @@ def timed(func, doc, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--releases', type=int, default=50)
     parser.add_argument('--sections', type=int, default=200)
     parser.add_argument('--servers', type=int, default=20)
@@ -68,11 +68,12 @@ def main():
           % (args.releases, args.sections, args.servers, args.versions, len(doc['findings']), items))
     print('python %s, median of %d runs' % (sys.version.split()[0], args.runs))
     print('%-18s %10s %10s %12s %12s' % ('rendering', 'wall', 'cpu', 'bytes', 'gzip bytes'))
-    print('%-18s %8.0f ms %7.0f ms %12s %12s' % ('render_html', html_wall * 1000, html_cpu * 1000,
-                                                  format(len(data), ','), format(len(gzip.compress(data)), ',')))
+    row = '%-18s %8.0f ms %7.0f ms %12s %12s'
+    print(row % ('render_html', html_wall * 1000, html_cpu * 1000, format(len(data), ','),
+                 format(len(gzip.compress(data)), ',')))
     mdata = md.encode('utf-8')
-    print('%-18s %8.0f ms %7.0f ms %12s %12s' % ('render_markdown', md_wall * 1000, md_cpu * 1000,
-                                                  format(len(mdata), ','), format(len(gzip.compress(mdata)), ',')))
+    print(row % ('render_markdown', md_wall * 1000, md_cpu * 1000, format(len(mdata), ','),
+                 format(len(gzip.compress(mdata)), ',')))
     print('page written to %s' % path)
     if args.browser:
         png = os.path.join(out_dir, 'release-map.png')

@@ -77,7 +77,7 @@ def render(path, screenshot=None, window_size=(1400, 900), timeout=180, extra_ar
                 os.unlink(screenshot)
             cmd.append('--screenshot=%s' % screenshot)
         cmd += list(extra_args) + ['--dump-dom', 'file://' + os.path.abspath(path)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     stderr = proc.stderr.decode('utf-8', 'replace')
@@ -117,8 +117,7 @@ class Node(object):
         for c in self.children:
             if isinstance(c, Node):
                 yield c
-                for d in c.iter():
-                    yield d
+                yield from c.iter()
 
     def find_all(self, tag=None, cls=None, **attrs):
         return [n for n in self.iter() if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
@@ -188,8 +187,8 @@ class TreeParser(HTMLParser):
     def close(self):
         HTMLParser.close(self)
         if self.node is not self.root:
-            self.errors.append('left open: %s' % ' > '.join(n.tag for n in reversed([self.node] +
-                                                                                     list(self.node.ancestors()))[1:]))
+            path = list(reversed([self.node] + list(self.node.ancestors())))[1:]
+            self.errors.append('left open: %s' % ' > '.join(n.tag for n in path))
 
 
 def parse(html):

@@ -123,8 +123,8 @@ def _runs(m, runs, shown=RUNS_SHOWN, what='ranges', neighbours=False):
         first, last, count, marked = run
         label = run_label(first, last, count, neighbours)
         if marked:
-            return u'<span class="hl-%s" title="named by a finding">%s</span>' % (m.flag_item.get(first, 'error'),
-                                                                                 h(label, 120))
+            sev = m.flag_item.get(first, 'error')
+            return u'<span class="hl-%s" title="named by a finding">%s</span>' % (sev, h(label, 120))
         return h(label, 120)
     head = u', '.join(one(r) for r in runs[:shown])
     if len(runs) <= shown:
@@ -157,8 +157,8 @@ def _header(m):
         u'<div class="meta">ZooKeeper <code>%s</code> \u00b7 generated %s \u00b7 default release %s</div>' % (
             h(m.zookeeper or u'(unknown)', 200), h(m.generated or u'(unknown)', 60), default),
         u'<div class="stats">',
-        u''.join(u'<div class="stat%s"><b>%s</b><span>%s</span></div>' % (u' ' + cls if cls else u'', format(n, ','),
-                                                                         label) for n, label, cls in stats),
+        u''.join(u'<div class="stat%s"><b>%s</b><span>%s</span></div>'
+                 % (u' ' + cls if cls else u'', format(n, ','), label) for n, label, cls in stats),
         u'</div></header>\n'])
 
 
@@ -186,9 +186,9 @@ def _findings(m):
     if len(items) > shown:
         rest = u'<details class="sub"><summary>%d more findings</summary><ul>%s</ul></details>' % (
             len(items) - shown, u''.join(items[shown:]))
-    return u'<section class="panel findings%s" id="findings"><h2>Findings (%d errors, %d warnings, %d info)</h2>' \
-           u'<ul>%s</ul>%s</section>\n' % (cls, counts['error'], counts['warning'], counts['info'],
-                                          u''.join(items[:shown]), rest)
+    return (u'<section class="panel findings%s" id="findings"><h2>Findings (%d errors, %d warnings, %d info)</h2>'
+            u'<ul>%s</ul>%s</section>\n' % (cls, counts['error'], counts['warning'], counts['info'],
+                                            u''.join(items[:shown]), rest))
 
 
 def _svg(m):
@@ -216,9 +216,9 @@ def _svg(m):
     out.append(u'<text x="%d" y="%d" font-size="12" fill="#374151">\u2605 and thick border: default release'
                u' \u00b7 red / orange border and (!): named by an error / warning finding \u00b7 bar: sections,'
                u' relative to the largest release</text>' % (x + 10, y + 10))
-    return u'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" ' \
-           u'aria-label="Overview of the releases and client version routing">%s</svg>' % (SVG_WIDTH, y + 18,
-                                                                                            u''.join(out))
+    return (u'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" '
+            u'aria-label="Overview of the releases and client version routing">%s</svg>'
+            % (SVG_WIDTH, y + 18, u''.join(out)))
 
 
 def _svg_box(m, r, x, y, bw, bh, max_sections):
@@ -234,22 +234,22 @@ def _svg_box(m, r, x, y, bw, bh, max_sections):
         r.name, u' (default release)' if r.is_default else u'', r.type or u'unregistered',
         r.location or u'no registered location', len(r.sections),
         len(r.servers), r.routed, u'; %s finding' % r.severity if r.severity else u'')
-    bar = int(round((bw - 20) * len(r.sections) / max_sections))
+    bar_width = int(round((bw - 20) * len(r.sections) / max_sections))
     routed = u'%d client version%s' % (r.routed, u'' if r.routed == 1 else u's')
     out = [
-        u'<a href="#%s"><g class="rbox" data-release="%s"><title>%s</title>' % (r.anchor, attr(r.name, 80),
-                                                                              attr(tip, 300)),
+        u'<a href="#%s"><g class="rbox" data-release="%s"><title>%s</title>'
+        % (r.anchor, attr(r.name, 80), attr(tip, 300)),
         u'<rect x="%d" y="%d" width="%d" height="%d" rx="6" fill="%s" stroke="%s" stroke-width="%d"%s/>' % (
             x + 1, y + 1, bw - 2, bh - 2, '#eff6ff' if r.is_default else '#ffffff', stroke, width, dash),
         u'<text x="%d" y="%d" font-size="13" font-weight="700" fill="#111827">%s%s</text>' % (
             x + 10, y + 18, u'\u2605 ' if r.is_default else u'', attr(r.name, max(8, (bw - 50) // 8))),
         u'<text x="%d" y="%d" font-size="11" fill="%s" font-weight="600">%s</text>' % (
             x + 10, y + 33, colour, attr(r.type or u'unregistered', 14)),
-        u'<text x="%d" y="%d" font-size="11" fill="#374151" text-anchor="end">%s</text>' % (x + bw - 10, y + 33,
-                                                                                          routed),
+        u'<text x="%d" y="%d" font-size="11" fill="#374151" text-anchor="end">%s</text>'
+        % (x + bw - 10, y + 33, routed),
         u'<rect x="%d" y="%d" width="%d" height="5" rx="2" fill="#e5e7eb"/>' % (x + 10, y + 40, bw - 20),
         u'<rect x="%d" y="%d" width="%d" height="5" rx="2" fill="%s"/>' % (x + 10, y + 40,
-                                                                           max(bar, 2 if r.sections else 0), colour),
+                                                                           max(bar_width, 2 if r.sections else 0), colour),
         u'<text x="%d" y="%d" font-size="11" fill="#374151">%d sections \u00b7 %d servers</text>' % (
             x + 10, y + 58, len(r.sections), len(r.servers))]
     if r.severity:
@@ -333,9 +333,8 @@ def _releases_table(m):
             sev_counts[f.severity] = sev_counts.get(f.severity, 0) + 1
         rows.append(u''.join([
             u'<tr%s>' % _sev_class(r.severity),
-            u'<td class="nw"><a class="rname" href="#%s"><b>%s</b></a>%s</td>' % (r.anchor, h(r.name, 64),
-                                                                      u'<span class="pill">default</span>'
-                                                                      if r.is_default else u''),
+            u'<td class="nw"><a class="rname" href="#%s"><b>%s</b></a>%s</td>'
+            % (r.anchor, h(r.name, 64), u'<span class="pill">default</span>' if r.is_default else u''),
             u'<td>%s</td><td class="nw">%s</td>' % (_type_pill(r.type), h(r.location or u'', 40)),
             u'<td class="num">%d</td><td class="mono ids">%s</td>' % (
                 len(r.sections), _runs(m, ranges(r.section_ids(), m.flag_item), 4)),
@@ -438,8 +437,8 @@ def _card(m, r):
     if r.servers:
         versions = r.service_versions()
         out.append(u'<p>%s</p>' % u' \u00b7 '.join(
-            u'<b>%s</b> %s%s' % (h(service, 60), u', '.join(u'<code>%s</code> \u00d7%d' % (h(v, 60), n)
-                                                          for v, n in counts[:6]),
+            u'<b>%s</b> %s%s' % (h(service, 60),
+                                 u', '.join(u'<code>%s</code> \u00d7%d' % (h(v, 60), n) for v, n in counts[:6]),
                                  u' <span class="bad">(mixed versions)</span>' if len(counts) > 1 else u'')
             for service, counts in versions))
         rows = [u'<tr%s><td class="mono nw">%s</td><td class="nw">%s</td><td class="nw">%s</td><td>%s</td>'

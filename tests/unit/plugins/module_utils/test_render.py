@@ -103,8 +103,8 @@ def test_page_structure():
     assert page.startswith('<!DOCTYPE html>')
     csp = root.find('meta', **{'http-equiv': 'Content-Security-Policy'})
     assert csp is not None and "default-src 'none'" in csp.attrs['content'] and 'script-src' not in csp.attrs['content']
-    assert [s.attrs.get('id') for s in root.find_all('section')] == ['findings', 'overview', 'releases', 'routes',
-                                                                    'unowned', 'details']
+    sections = [s.attrs.get('id') for s in root.find_all('section')]
+    assert sections == ['findings', 'overview', 'releases', 'routes', 'unowned', 'details']
     svg = root.find('svg')
     assert len(svg.find_all('g', cls='rbox')) == len(doc['releases'])
     cards = root.find_all('details', cls='card')
