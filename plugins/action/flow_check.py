@@ -18,7 +18,7 @@ from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
-           'check_zookeeper', 'zookeeper')
+           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds')
 
 
 def _package_name(path, pattern):
@@ -60,7 +60,10 @@ class ActionModule(ActionBase):
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=self._bool(args.get('all')))
+                                       all_items=self._bool(args.get('all')),
+                                       gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
+                                             'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
+                                             'pause': args.get('pause_seconds')})
         problems, info = _flowcheck.check(params, registry, groups, _package_name, _read_package)
         hostvars = task_vars.get('hostvars') or {}
         info['hosts'] = _flowcheck.cmdb_hosts(sorted((groups.get('all') or [])),

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import re
 
@@ -51,7 +52,7 @@ def productions(registry):
 
 class FlowParams(object):
     def __init__(self, flow, release='', package='', name_pattern='', sections=None, servers=None, steps=None,
-                 all_items=False, cwd=None):
+                 all_items=False, cwd=None, gate=None):
         self.flow = flow
         self.release = release or ''
         self.package = package or ''
@@ -61,6 +62,7 @@ class FlowParams(object):
         self.steps = steps
         self.all_items = bool(all_items)
         self.cwd = cwd or os.getcwd()
+        self.gate = gate or {}
 
 
 def check(params, registry, groups, package_name=None, read_package=None):
@@ -120,6 +122,7 @@ def check(params, registry, groups, package_name=None, read_package=None):
                         'the inventory source given with -i' % (location, release, group_suffix(location)))
     if spec.get('items'):
         info['steps'] = _steps(params, problems)
+        info['gate'] = _gate(params.gate, problems)
     if spec.get('package'):
         _package(params, info, problems, release, registry, package_name, read_package)
     return problems, info
@@ -186,10 +189,57 @@ def _items(kind, values, problems, where):
     return out
 
 
+def _json_value(value, what, problems):
+    """A list given on the command line as text (-e 'steps=[[1003],[1004]]') is parsed as JSON."""
+    if isinstance(value, str) and value.strip()[:1] in ('[', '{'):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            problems.append('%s is not valid JSON: %s (write it without spaces, or pass -e \'{"%s": ...}\')'
+                            % (what, exc, what))
+            return None
+    return value
+
+
+def _gate(gate, problems):
+    """The pause and health gate of a widen or narrow, checked before the first step moves anything."""
+    out = {'url': '', 'command': [], 'timeout': 60, 'interval': 5, 'pause': 0}
+    url = gate.get('url') or ''
+    if url:
+        if not isinstance(url, str) or not re.match(r'^https?://[\x21-\x7e]+\Z', url):
+            problems.append('gate_url must be an http:// or https:// URL, got %r' % (url,))
+        out['url'] = url
+    command = _json_value(gate.get('command'), 'gate_command', problems)
+    if command not in (None, '', []):
+        if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
+            problems.append('gate_command must be a list of arguments (no shell), for example '
+                            '\'["/usr/local/bin/check", "gray1"]\', got %r' % (command,))
+        else:
+            out['command'] = command
+    if out['url'] and out['command']:
+        problems.append('give gate_url or gate_command, not both')
+    for key, low in (('timeout', 0), ('interval', 1), ('pause', 0)):
+        value = gate.get(key)
+        if value in (None, ''):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < low:
+            problems.append('%s must be a whole number of seconds (at least %d), got %r'
+                            % ('pause_seconds' if key == 'pause' else 'gate_' + key, low, value))
+        else:
+            out[key] = number
+    return out
+
+
 def _steps(params, problems):
     """[{'sections': [...], 'servers': [...]}] of a widen or narrow: one step, or -e steps."""
     if params.steps not in (None, '', []):
-        steps = params.steps
+        steps = _json_value(params.steps, 'steps', problems)
+        if steps is None:
+            return []
         if not isinstance(steps, (list, tuple)) or not all(isinstance(s, (list, tuple, dict)) for s in steps):
             problems.append('steps must be a list of steps, each a list of section ids or a mapping with sections '
                             'and servers, for example [[1003], [1004, 1005]], got %r' % (steps,))

@@ -130,11 +130,13 @@ class MoveIntent(object):
             record = dict((kind, sorted(names)) for kind, names in todo.items())
             record.update({'from': source, 'to': destination})
             target = Target(destination, dest_target, self.action, self.origin)
+            target.keep_package = True
             target.moved = dest_lent
             target.extra = {'moves': record, 'linked': sorted([source, destination])}
             change.add(target)
         if plans:
             main = Target(source, source_target, self.action, self.origin)
+            main.keep_package = True
             main.moved = source_lent
             moves = [t.extra['moves'] for t in change.targets]
             main.extra = {'moves': moves[0] if len(moves) == 1 else moves,

@@ -138,6 +138,7 @@ class PublishIntent(object):
                 for name in names:
                     target[kind][name] = snap.state[kind][name]
             back = Target(origin, target, 'move')
+            back.keep_package = True
             back.extra = {'moves': dict(kinds, **{'from': release, 'to': origin}), 'linked': sorted([origin, release])}
             change.add(back)
         change.notes['returned'] = dict((o, dict((k, sorted(v)) for k, v in kinds.items())) for o, kinds in returned.items())
@@ -168,6 +169,7 @@ def _take(ctx, change, owner, kinds, taker):
             if kind in moved:
                 moved[kind].pop(name, None)
     entry = Target(owner, target, 'takeover')
+    entry.keep_package = True
     entry.moved = moved
     entry.extra = {'taken_by': taker, 'taken': dict((k, sorted(v)) for k, v in kinds.items())}
     change.add(entry)

@@ -74,6 +74,7 @@ class Target(object):
         self.state = state                  # full state; exists=False removes the release
         self.action = action
         self.package = package              # None: keep the metadata's package while the content stays
+        self.keep_package = False           # keep the metadata's package whatever changes (moves)
         self.config_digest = None           # digest of what was asked, when `state` keeps other items too
         self.moved = None                   # new {kind: {name: origin}} record; None keeps the current one
         self.appended = None                # new appended-versions list (default release); None keeps it
@@ -202,7 +203,8 @@ class Prepared(object):
 def _meta(snap, target, digest_after):
     meta = {'digest': digest_after, 'updated': int(time.time()), 'action': target.action}
     package = target.package
-    if package is None and snap.exists and state_digest(snap.state) == digest_after:
+    if package is None and snap.exists and (target.keep_package or state_digest(snap.state) == digest_after):
+        # A move changes which items a release holds, not which build it runs.
         package = snap.meta.get('package')
     if package is not None:
         meta['package'] = package

@@ -73,6 +73,27 @@ options:
       - Narrow everything the release holds by a move.
     type: bool
     default: false
+  gate_url:
+    description:
+      - A widen or narrow's health gate - an http(s) URL that must answer 2xx after each step.
+    type: str
+  gate_command:
+    description:
+      - A widen or narrow's health gate - a command (a list of arguments, or that list as JSON text)
+        that must exit 0 after each step. Never run through a shell.
+    type: raw
+  gate_timeout:
+    description:
+      - Seconds to keep asking the gate after a step before it counts as failed.
+    type: int
+  gate_interval:
+    description:
+      - Seconds between two questions to the gate.
+    type: int
+  pause_seconds:
+    description:
+      - Seconds a widen or narrow waits after each step before asking the gate.
+    type: int
   registry:
     description:
       - The release registry; defaults to the C(elastic_release_registry) variable.
@@ -134,6 +155,9 @@ flow_info:
       description: The moves of a widen or narrow, one mapping (C(sections), C(servers)) per step.
       type: list
       elements: dict
+    gate:
+      description: The pause and health gate of a widen or narrow (C(url), C(command), C(timeout), C(interval), C(pause)).
+      type: dict
     hosts:
       description: The CMDB hosts of the inventory (C(name), C(inner_ip), C(section_ids), C(deploy_location), C(services)).
       type: list

@@ -54,6 +54,16 @@ options:
       - Root of the collection's bookkeeping (for revision parts and the map epoch).
     type: str
     default: /elastic_release
+  with_map:
+    description:
+      - Also return RV(map), the release-map document the C(release_map_html) and
+        C(release_map_markdown) filters draw (see docs/release-map.md).
+    type: bool
+    default: false
+  title:
+    description:
+      - The game project's name in RV(map); defaults to the chroot of O(hosts).
+    type: str
 notes:
   - Requires the C(kazoo) Python library on the host that runs the module.
 seealso:
@@ -126,6 +136,10 @@ nodes:
   description: Item nodes read (versions, sections and servers of every release).
   returned: always
   type: int
+map:
+  description: With O(with_map), the release-map document (format 1, see docs/release-map.md).
+  returned: when O(with_map=true)
+  type: dict
 zk_seconds:
   description: Seconds spent reading ZooKeeper.
   returned: always
@@ -136,10 +150,10 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _audit
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _audit, _mapdoc
 from ansible_collections.gameops.elastic_release.plugins.module_utils._names import (DEFAULT_ADMIN_ROOT, InvalidName,
                                                                                      validate_admin_root)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError, hosts_without_chroot
 
 
 def main():
@@ -148,6 +162,8 @@ def main():
             registry=dict(type='dict'),
             cmdb_hosts=dict(type='list', elements='dict'),
             admin_root=dict(type='str', default=DEFAULT_ADMIN_ROOT),
+            with_map=dict(type='bool', default=False),
+            title=dict(type='str'),
         ),
         supports_check_mode=True,
     )
@@ -161,9 +177,14 @@ def main():
     except (ZkError, InvalidName) as exc:
         module.fail_json(msg='cannot audit the release map: %s' % exc)
     findings = _audit.audit(rmap, p['registry'], p['cmdb_hosts'], orphans)
-    module.exit_json(changed=False, findings=findings, counts=_audit.summary(findings), clean=not findings,
-                     releases=rmap.releases, default_release=rmap.default_release,
-                     nodes=len(rmap.stored), zk_seconds=round(seconds, 4))
+    result = dict(changed=False, findings=findings, counts=_audit.summary(findings), clean=not findings,
+                  releases=rmap.releases, default_release=rmap.default_release, nodes=len(rmap.stored),
+                  zk_seconds=round(seconds, 4))
+    if p['with_map']:
+        server, chroot = hosts_without_chroot(session.hosts)
+        result['map'] = _mapdoc.build(rmap, p['registry'], p['cmdb_hosts'], findings,
+                                      title=p['title'] or chroot.strip('/') or None, zookeeper=server + chroot)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that draw the release-map document (release_audit with_map=true) as HTML or Markdown.
+
+The documentation of each filter is in the YAML file of the same name beside this one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._render import RenderError, render_html, render_markdown
+
+
+def _draw(render, doc, name):
+    try:
+        return render(doc)
+    except RenderError as exc:
+        raise AnsibleFilterError('%s: %s' % (name, exc))
+
+
+def release_map_html(doc):
+    """One self-contained HTML page of the release map."""
+    return _draw(render_html, doc, 'release_map_html')
+
+
+def release_map_markdown(doc):
+    """The release map as Markdown tables."""
+    return _draw(render_markdown, doc, 'release_map_markdown')
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'release_map_html': release_map_html,
+            'release_map_markdown': release_map_markdown,
+        }

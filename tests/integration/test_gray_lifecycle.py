@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+"""The gray lifecycle as Tianti and AWX run it: widen in steps (with a gate that records what the
+lookups answer after each step), a failing gate that moves the run back, the production publish
+after a widening, rollback of one step, narrow and abort, promote; then audit and map.
+Real ansible-playbook over a copy of the example inventory, real ZooKeeper, raw kazoo to check."""
+
+import json
+import os
+import sys
+
+from flowkit import children, flow
+
+GATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gate.py')
+
+
+def owners(client, items):
+    """{item: [releases that list it]}, read with raw kazoo."""
+    out = {}
+    for kind, name in items:
+        out[name] = sorted(r for r in client.get_children('/releases')
+                           if client.exists('/releases/%s/%s/%s' % (r, kind, name)))
+    return out
+
+
+def releases_data(client):
+    """Every node under /releases and /default_release with its data (no stat: moves and their undo
+    bump versions and create revisions, but must leave the content exactly as it was). Of a release
+    node's metadata, what the release serves (package, lent items, appended versions, services) is
+    compared; when, by which action and with which digest of its content it was last written is not."""
+    out = {}
+
+    def walk(path):
+        data = client.get(path)[0]
+        if path.count('/') == 2:
+            data = dict((k, v) for k, v in json.loads(data).items() if k not in ('updated', 'action', 'digest'))
+        out[path] = data
+        for child in sorted(client.get_children(path)):
+            walk(path.rstrip('/') + '/' + child)
+    walk('/releases')
+    out['/default_release'] = client.get('/default_release')[0]
+    return out
+
+
+def publish_basics(inventory, tmp_path, packages):
+    for name, release in (('production-190122.01', 'production'), ('gray1-190122.01', 'gray1')):
+        run = flow(inventory, tmp_path, 'gray' if release == 'gray1' else 'production', package=packages[name],
+                   release=release)
+        assert run.rc == 0, run
+
+
+def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_narrow(zk, inventory, packages, tmp_path):
+    client = zk.client
+    publish_basics(inventory, tmp_path, packages)
+    record = tmp_path / 'gate.jsonl'
+    gate = json.dumps([sys.executable, GATE, zk.hosts, str(record), 'section_id=1003', 'section_id=1004',
+                       'inner_ip=10.1.0.12'], separators=(',', ':'))
+    before = zk.tree()
+    run = flow(inventory, tmp_path, 'widen', check=True, release='gray1', steps='[[1003],[1004]]')
+    assert run.rc == 0, run
+    assert zk.tree() == before, 'check mode wrote to ZooKeeper'
+    assert 'production -> gray1' in run.res.stdout
+
+    run = flow(inventory, tmp_path, 'widen', release='gray1', steps='[[1003],[1004]]', gate_command=gate,
+               gate_interval=1, gate_timeout=10)
+    assert run.rc == 0, run
+    answers = [json.loads(line) for line in record.read_text().splitlines()]
+    # What VMS-style lookups answered after each step, from a process of its own.
+    assert [a['answers'] for a in answers] == [
+        {'section_id=1003': 'gray1', 'section_id=1004': 'production', 'inner_ip=10.1.0.12': 'production'},
+        {'section_id=1003': 'gray1', 'section_id=1004': 'gray1', 'inner_ip=10.1.0.12': 'production'}]
+    steps = run.summary['steps']
+    assert [s['moved']['sections'] for s in steps] == [['1003'], ['1004']]
+    assert all(sorted(s['revisions_written']) == ['gray1', 'production'] for s in steps)
+    assert run.summary['undone'] is False and run.summary['impact']['owners'][0]['to'] == 'gray1'
+    assert children(client, '/releases/gray1/sections') == ['1003', '1004', '1901']
+
+    # The production flow again, with a config that still lists 1003 and 1004: they stay with gray1.
+    tree = zk.tree()
+    run = flow(inventory, tmp_path, 'production', package=packages['production-190122.01'], release='production')
+    assert run.rc == 0 and run.summary['changed'] is False, run
+    assert zk.tree() == tree
+
+    # Rolling gray1 back undoes the second step only.
+    run = flow(inventory, tmp_path, 'rollback', release='gray1')
+    assert run.rc == 0, run
+    assert owners(client, [('sections', '1003'), ('sections', '1004')]) == {'1003': ['gray1'], '1004': ['production']}
+
+    # Narrow 1003 back; then nothing is lent any more and the abort changes nothing.
+    run = flow(inventory, tmp_path, 'narrow', release='gray1', sections='1003')
+    assert run.rc == 0, run
+    assert children(client, '/releases/gray1/sections') == ['1901']
+    tree = zk.tree()
+    run = flow(inventory, tmp_path, 'narrow', release='gray1', all='true')
+    assert run.rc == 0 and run.summary['changed'] is False, run
+    assert zk.tree() == tree
+
+
+def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_path):
+    client = zk.client
+    publish_basics(inventory, tmp_path, packages)
+    before = releases_data(client)
+    gate = json.dumps([sys.executable, os.path.join(os.path.dirname(GATE), 'gate.py'), '--fail', 'error_rate_7%'],
+                      separators=(',', ':'))
+    run = flow(inventory, tmp_path, 'widen', release='gray1', steps='[[1003],[1004]]', gate_command=gate,
+               gate_interval=1, gate_timeout=1)
+    assert run.rc == 2, run
+    assert releases_data(client) == before, 'the undo did not restore the release map'
+    assert run.summary['status'] == 'failed' and run.summary['undone'] is True
+    assert 'health gate failed after step 1 of 2' in run.summary['error'] and 'error_rate_7%' in run.summary['error']
+    assert 'exited 3' in run.summary['error']
+    assert [s['moved']['sections'] for s in run.summary['steps']] == [['1003']]
+
+
+def test_refusals_of_the_new_flows_write_nothing(zk, inventory, packages, tmp_path):
+    publish_basics(inventory, tmp_path, packages)
+    before = zk.tree()
+    cases = [
+        ('widen', {'release': 'gray1', 'sections': '1999'}, 'section id 1999 is owned by no release'),
+        ('widen', {'release': 'gray1', 'sections': '1901'}, None),   # already gray1's: nothing to do
+        ('widen', {'release': 'gray1', 'sections': '../x'}, "invalid section id '../x'"),
+        ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases'),
+        ('widen', {'release': 'gray1'}, 'nothing to widen'),
+        ('narrow', {'release': 'gray1', 'sections': '1001'}, None),  # already production's
+        ('promote', {'release': 'gray1', 'package': packages['gray1-190122.01']},
+         'is a package of release gray1, not of the production release production'),
+    ]
+    for name, extra, message in cases:
+        run = flow(inventory, tmp_path, name, **extra)
+        if message is None:
+            assert run.rc == 0 and run.summary['changed'] is False, run
+        else:
+            assert run.rc == 2 and message in run.summary['error'], (name, extra, run)
+        assert zk.tree() == before, (name, extra)
+    # The review publish that would take production's section and gray1's version, through the flow.
+    run = flow(inventory, tmp_path, 'production', package=packages['production-190123.01'], release='production')
+    assert run.rc == 2 and 'section id 1901 is owned by gray1' in run.summary['error'], run
+    assert run.failed_task() == 'gameops.elastic_release.validate : Check the parameters, the package name, the release registry and the package'
+    assert zk.tree() == before
+
+
+def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path):
+    client = zk.client
+    publish_basics(inventory, tmp_path, packages)
+    run = flow(inventory, tmp_path, 'widen', release='gray1', sections='1003')
+    assert run.rc == 0, run
+    tree = zk.tree()
+    run = flow(inventory, tmp_path, 'promote', check=True, release='gray1', package=packages['production-190123.01'])
+    assert run.rc == 0, run
+    assert zk.tree() == tree
+    run = flow(inventory, tmp_path, 'promote', release='gray1', package=packages['production-190123.01'])
+    assert run.rc == 0, run
+    assert run.summary['transactions'] == 1 and sorted(run.summary['revisions_written']) == ['gray1', 'production']
+    assert not client.exists('/releases/gray1')
+    assert children(client, '/releases') == ['production']
+    assert children(client, '/releases/production/sections') == ['1001', '1002', '1003', '1004', '1901']
+    assert children(client, '/releases/production/servers') == ['10.1.0.11', '10.1.0.12', '10.1.0.21']
+    assert '1.3.0' in children(client, '/releases/production/versions')
+
+    # The audit of the promoted map: gray1 is still registered (the registry is the inventory's).
+    run = flow(inventory, tmp_path, 'audit')
+    assert run.rc == 0, run
+    kinds = [f['kind'] for f in run.summary['findings']]
+    assert 'registered_not_published' in kinds and run.summary['counts']['error'] == 0, run.summary['findings']
+    page = tmp_path / 'map.html'
+    run = flow(inventory, tmp_path, 'map', map_file=str(page))
+    assert run.rc == 0, run
+    html = page.read_text()
+    assert 'production' in html and '<script' not in html
+    assert '| production |' in run.res.stdout or 'production' in run.res.stdout
+
+    # A seeded conflict makes the audit flow fail with exit code 2, naming it.
+    client.create('/releases/appstore_review/sections/1001', b'{}', makepath=True)
+    run = flow(inventory, tmp_path, 'audit')
+    assert run.rc == 2, run
+    assert 'section id 1001 is owned by 2 releases: appstore_review, production' in run.summary['error']
