@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+"""Honest results and no dead ends: interrupted chunked publishes, releases too large for one
+transaction, the writer that waited, hostile values and trees written by other tools.
+
+Every module runs as a real process (`ansible localhost -m ...`) against a real ZooKeeper on
+127.0.0.1; raw kazoo judges the tree. Trial counts are in docs/guarantees.md.
+"""
+
+import base64
+import json
+import os
+import random
+import signal
+import time
+import zlib
+
+import faultkit
+import helpers
+
+RELEASE = 'gray1'
+CHUNK_TRIALS = 10
+
+
+def publish(zk, args, **kwargs):
+    args = dict(args)
+    args.setdefault('hosts', zk.hosts)
+    args.setdefault('release', RELEASE)
+    return faultkit.adhoc('zk_release_node', args, **kwargs)
+
+
+def revision(zk, args):
+    args = dict(args, hosts=zk.hosts, release=args.get('release', RELEASE))
+    return faultkit.adhoc('zk_release_revision', args)
+
+
+def descendants(pid):
+    """Pids of every process below pid."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(')') + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def module_pid(run, name):
+    """The pid of the Python process running the module (AnsiballZ_<name>.py) below an ansible
+    run, or None yet (not the /bin/sh that starts it: killing that leaves the module running)."""
+    for pid in descendants(run.proc.pid):
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+        except OSError:
+            continue
+        if b'python' in os.path.basename(argv[0]) and any(('AnsiballZ_%s' % name).encode() in a for a in argv[1:]):
+            return pid
+    return None
+
+
+def release_items(client, release=RELEASE):
+    base = '/releases/%s/sections' % release
+    return dict((name, client.get('%s/%s' % (base, name))[0]) for name in client.get_children(base)) \
+        if client.exists(base) else {}
+
+
+def history_states(client, release=RELEASE):
+    """[(name, revision document)] of every kept revision, its `before` read from its parts if it has them."""
+    out = []
+    for name, doc in sorted(faultkit.revisions(client, release).items()):
+        if doc.get('format', 1) >= 2:
+            blob = b''.join(client.get('/elastic_release/parts/%s/%s' % (release, part))[0] for part in doc['parts'])
+            doc['before'] = json.loads(zlib.decompress(blob))
+        out.append((name, doc))
+    return out
+
+
+# ---- 2. an interrupted chunked publish keeps the last good state ----------------------------------
+
+def test_interrupted_chunked_publish_keeps_the_previous_state_as_a_revision(zk, tmp_path):
+    """kill -9 of the module while a chunked publish writes its parts: the state before it is in
+    history already (the revision goes first), the audit names the half-written release, and the
+    rerun converges; the previous state can be restored."""
+    rng = random.Random(1313)
+    rows = []
+    count = 1500
+    config_a = faultkit.sections_config('a', count)
+    res, task, dummy = publish(zk, {'config': config_a, 'max_request_bytes': 8192, 'allow_chunked': True})
+    assert res.rc == 0 and task['transactions'] > 2, res
+    good = release_items(zk.client)
+    meta_path = '/releases/%s' % RELEASE
+    for trial in range(CHUNK_TRIALS):
+        tag = 'k%d' % trial
+        config = faultkit.sections_config(tag, count)
+        run = faultkit.Background(NS_NODE, {'hosts': zk.hosts, 'release': RELEASE, 'config': config,
+                                            'max_request_bytes': 8192, 'allow_chunked': True})
+        delay = rng.uniform(0, 0.05)
+        pid, killed, deadline = None, False, time.time() + 120
+        while time.time() < deadline and run.running() and not killed:
+            pid = pid or module_pid(run, 'zk_release_node')
+            if pid and json.loads(zk.client.get(meta_path)[0]).get('pending'):
+                time.sleep(delay)
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+        run.wait()
+        interrupted = killed and bool(json.loads(zk.client.get(meta_path)[0]).get('pending'))
+        if not interrupted:
+            rows.append({'trial': trial, 'killed': killed, 'interrupted': False})
+            good = release_items(zk.client)
+            continue
+        landed = sum(1 for data in release_items(zk.client).values() if tag.encode() in data)
+        states = history_states(zk.client)
+        kept = [name for name, doc in states if len(doc['before'].get('sections') or {}) == len(good) and all(
+            good[k].decode() == v for k, v in doc['before']['sections'].items())]
+        audit = faultkit.adhoc('release_audit', {'hosts': zk.hosts})[1]
+        half = [f for f in audit['findings'] if f['kind'] == 'half_written']
+        res, task, dummy = publish(zk, {'config': config, 'max_request_bytes': 8192, 'allow_chunked': True})
+        assert res.rc == 0, res
+        assert all(tag.encode() in data for data in release_items(zk.client).values())
+        rows.append({'trial': trial, 'killed': True, 'interrupted': True, 'delay': round(delay, 3),
+                     'new_sections_before_kill': landed, 'previous_state_kept': kept[-1:],
+                     'audit_half_written': bool(half), 'rerun_converged': True})
+        assert kept, 'trial %d: the state before the interrupted publish is in no revision' % trial
+        assert half, 'trial %d: the audit does not report the half-written release' % trial
+        good = release_items(zk.client)
+    faultkit.record_rows('chunked publish killed while writing its parts', rows)
+    assert sum(1 for r in rows if r['interrupted']) >= CHUNK_TRIALS // 2, rows
+
+
+NS_NODE = 'zk_release_node'
+
+
+# ---- 3. a release too large for one transaction stays changeable, removable, restorable -----------
+
+def test_large_release_stays_changeable_removable_and_restorable(zk, tmp_path):
+    rng = random.Random(7)
+    sections = dict(('%d' % (10000 + i), {'blob': base64.b64encode(bytes(rng.getrandbits(8) for _ in range(760))).decode()})
+                    for i in range(2000))
+    config = {'global_url': 'http://10.0.0.5:9000', 'versions': ['1.0.0'], 'sections': sections}
+    path = tmp_path / ('%s.config.zoo' % RELEASE)
+    path.write_text(json.dumps(config))
+    assert path.stat().st_size > 2 * 1000 * 1000
+    res, task, dummy = publish(zk, {'config_file': str(path)})
+    assert res.rc != 0 and 'allow_chunked' in task['msg'], res          # refused up front, saying why
+    res, task, dummy = publish(zk, {'config_file': str(path), 'allow_chunked': True})
+    assert res.rc == 0 and task['transactions'] > 2, res
+    published = release_items(zk.client)
+
+    # Change one section, without allow_chunked: the revision of 2 MB travels in parts first.
+    sections['10000'] = {'blob': 'changed'}
+    path.write_text(json.dumps(config))
+    res, task, dummy = publish(zk, {'config_file': str(path)})
+    assert res.rc == 0 and task['changed'] is True, res
+    assert zk.client.get('/releases/%s/sections/10000' % RELEASE)[0] == b'{"blob":"changed"}'
+    # Remove it, then restore it (2 MB of creates need allow_chunked, and say so).
+    res, task, dummy = publish(zk, {'state': 'absent'})
+    assert res.rc == 0 and not zk.client.exists('/releases/%s' % RELEASE), res
+    tree = zk.tree()
+    res, task, dummy = revision(zk, {'state': 'restored'})
+    assert res.rc != 0 and 'allow_chunked' in task['msg'], res
+    assert zk.tree() == tree
+    res, task, dummy = revision(zk, {'state': 'restored', 'allow_chunked': True})
+    assert res.rc == 0 and task['changed'] is True, res
+    restored = release_items(zk.client)
+    assert restored['10000'] == b'{"blob":"changed"}' and len(restored) == len(published)
+    # And back to the first publish's content, through the revision the change kept.
+    names = [row['revision'] for row in revision(zk, {})[1]['revisions']]
+    res, task, dummy = revision(zk, {'state': 'restored', 'revision': names[1], 'allow_chunked': True})
+    assert res.rc == 0, res
+    assert release_items(zk.client) == published
+
+
+# ---- 9. the writer that waited reports what it did -------------------------------------------------
+
+def test_the_writer_that_waited_reports_nothing_done(zk):
+    config = faultkit.sections_config('w', 2000)
+    runs = [faultkit.Background(NS_NODE, {'hosts': zk.hosts, 'release': RELEASE, 'config': config,
+                                          'max_request_bytes': 900000}) for dummy in range(2)]
+    results = [run.wait()[1] for run in runs]
+    assert all(r and not r.get('failed') for r in results), results
+    wrote = [r for r in results if r['changed']]
+    waited = [r for r in results if not r['changed']]
+    assert len(wrote) == 1 and len(waited) == 1, results
+    assert wrote[0]['transactions'] == 1 and wrote[0]['operations_count'] > 2000
+    assert waited[0]['transactions'] == 0 and waited[0]['operations_count'] == 0 and waited[0]['operations'] == []
+    assert waited[0]['revision'] is None and waited[0]['write_outcome'] == 'unchanged'
+    assert len(faultkit.history(zk.client, RELEASE)) == 1
+
+
+# ---- 5, 6, 10: hostile values are refused, naming them, writing nothing ----------------------------
+
+def test_hostile_values_are_refused_naming_them(zk, tmp_path):
+    before = zk.tree()
+    fifo = tmp_path / ('%s.config.zoo' % RELEASE)
+    os.mkfifo(str(fifo))
+    big = tmp_path / 'big' / ('%s.config.zoo' % RELEASE)
+    big.parent.mkdir()
+    with open(str(big), 'wb') as handle:
+        handle.truncate(200 * 1000 * 1000)          # sparse: 200 MB without writing them
+    cases = [
+        ({'config_file': str(fifo)}, 'is not a regular file (a FIFO)'),
+        ({'config_file': str(big)}, '200000000 bytes is larger than'),
+        ({'config': {'global_url': u'http://10.0.0.5/\u202egnp.exe'}}, 'key global_url'),
+        ({'config': {'global_url': u'http://10.0.0.5/\u0080'}}, 'key global_url'),
+        ({'config': {'global_url': u'http://10.0.0.5/\u009b31m'}}, 'key global_url'),
+        ({'config': {'sections': {'1001': {'name': u'S\udc80'}}}}, 'key sections.1001.name: a string holds a lone surrogate'),
+        ({'config': {'release': 'gray2', 'sections': ['1001']}}, 'key release says the config is for release gray2'),
+    ]
+    started = time.time()
+    for args, message in cases:
+        res, task, dummy = publish(zk, args, timeout=120)
+        assert res.rc != 0 and message in task['msg'], (args, res)
+        assert 'Traceback' not in res.output
+    assert time.time() - started < 120 * len(cases)   # no hang on the FIFO (bounded by adhoc's own timeout)
+    digits = tmp_path / 'digits' / ('%s.config.zoo' % RELEASE)
+    digits.parent.mkdir()
+    digits.write_text('{"sections": {"1001": {"n": %s}}}' % ('9' * 5001))
+    res, task, dummy = publish(zk, {'config_file': str(digits)})
+    assert res.rc != 0 and 'an integer of 5001 digits' in task['msg'], res
+    assert 'set_int_max_str_digits' not in task['msg'] and 'line 0' not in task['msg']
+    assert zk.tree() == before
+
+
+def test_lock_timeout_zero_does_not_wait(zk):
+    from kazoo.client import KazooClient
+    holder = KazooClient(hosts=zk.hosts, timeout=10)
+    holder.start(timeout=15)
+    try:
+        lock = holder.Lock('/elastic_release/locks/%s' % RELEASE, 'someone else')
+        assert lock.acquire(timeout=10)
+        started = time.time()
+        res, task, dummy = publish(zk, {'config': {'sections': ['1001']}, 'lock_timeout': 0})
+        took = time.time() - started
+        assert res.rc != 0 and 'holds the lock /elastic_release/locks/gray1 for more than 0.0s' in task['msg'], res
+        assert took < 25, took      # not the 30 s default (the whole ansible run included)
+        lock.release()
+    finally:
+        holder.stop()
+        holder.close()
+
+
+# ---- 7. IPv6 names written by other tools are compared canonically ---------------------------------
+
+def test_ipv6_spellings_are_one_host_everywhere(zk, tmp_path):
+    client = zk.client
+    client.create('/default_release', b'{"name":"production"}')
+    client.ensure_path('/releases/production/servers')
+    client.create('/releases/gray1/servers/2001:db8::1', b'{}', makepath=True)
+    client.create('/releases/gray2/servers/2001:DB8:0::1', b'{}', makepath=True)
+    res, task, dummy = faultkit.adhoc('release_lookup', {'hosts': zk.hosts, 'inner_ip': '2001:db8::1'})
+    assert res.rc != 0 and 'owned by more than one release: gray1 and gray2' in task['msg'], res
+    inv = tmp_path / 'game.zookeeper.yml'
+    inv.write_text('plugin: gameops.elastic_release.zookeeper\nhosts: %s\n' % zk.hosts)
+    res = helpers.run(['ansible-inventory', '-i', str(inv), '--list'])
+    assert res.rc == 0, res
+    hosts = json.loads(res.stdout)['_meta']['hostvars']
+    assert sorted(hosts) == ['2001:db8::1'], hosts
+    assert '2001:db8::1' in json.loads(res.stdout)['release_conflicts']['hosts']
+    audit = faultkit.adhoc('release_audit', {'hosts': zk.hosts})[1]
+    assert {'server_two_owners', 'non_canonical_name'} <= set(f['kind'] for f in audit['findings']), audit

@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+"""The first step's rules (_flowcheck), without Ansible or ZooKeeper."""
+
+import os
+
+import pytest
+
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _flowcheck as F
+
+REGISTRY = {'production': {'type': 'production', 'location': 'cn_prod'},
+            'gray1': {'type': 'gray', 'location': 'cn_prod'},
+            'appstore_review': {'type': 'review', 'location': 'appstore_review'}}
+GROUPS = {'all': [], 'location_cn_prod': [], 'location_appstore_review': []}
+
+
+def names(path, pattern):
+    base = os.path.basename(path)
+    parts = base[:-len('.tar.gz')].split('-') if base.endswith('.tar.gz') else None
+    if not parts or len(parts) != 3:
+        raise ValueError('package name %r does not match the pattern' % base)
+    return parts[1], parts[2]
+
+
+def check(flow, registry=REGISTRY, groups=GROUPS, read=None, **params):
+    return F.check(F.FlowParams(flow, cwd='/work', **params), registry, groups, names, read)
+
+
+def test_a_good_gray_publish_resolves_the_package_path(tmp_path):
+    package = tmp_path / 'mygame-gray1-190122.01.tar.gz'
+    package.write_bytes(b'x')
+    problems, info = F.check(F.FlowParams('gray', release='gray1', package='mygame-gray1-190122.01.tar.gz',
+                                          cwd=str(tmp_path)), REGISTRY, GROUPS, names,
+                             lambda path, release, pattern: ('cfg', b'{}'))
+    assert problems == []
+    assert info['package_path'] == str(package) and info['package'] == package.name and info['build'] == '190122.01'
+    assert info['package_release'] == 'gray1' and info['config'] == 'cfg'
+
+
+@pytest.mark.parametrize('flow,params,message', [
+    ('gray', {}, 'missing parameter release: pass -e release=<release name>'),
+    ('gray', {'release': 'gray1'}, 'missing parameter package'),
+    ('gray', {'release': 'Gray1', 'package': '/p/mygame-Gray1-1.tar.gz'}, "invalid release name 'Gray1'"),
+    ('gray', {'release': 'gray9', 'package': '/p/mygame-gray9-1.tar.gz'},
+     'release gray9 is not registered in elastic_release_registry (registered: appstore_review, gray1, production)'),
+    ('production', {'release': 'gray1', 'package': '/p/mygame-gray1-1.tar.gz'},
+     'registered as a gray release, not as a production release: run playbooks/gray.yml'),
+    ('gray', {'release': 'gray1', 'package': '/p/mygame-production-1.tar.gz'},
+     'is a package of release production, not of release gray1'),
+    ('gray', {'release': 'gray1', 'package': 'mygame-gray1-1.tar.gz'},
+     'does not exist or is not a file (a relative path is taken from /work'),
+    ('retire', {'release': 'production'}, 'the retire flow removes review and gray releases only'),
+    ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases'),
+    ('widen', {'release': 'gray1'}, 'nothing to widen'),
+    ('widen', {'release': 'gray1', 'sections': ['../x']}, "sections: invalid section id '../x'"),
+    ('widen', {'release': 'gray1', 'steps': '[[1003],'}, 'steps is not valid JSON'),
+    ('widen', {'release': 'gray1', 'steps': [[1003], [1003]]}, 'section 1003 is in more than one step'),
+    ('widen', {'release': 'gray1', 'steps': [[]]}, 'steps[0] moves nothing'),
+    ('widen', {'release': 'gray1', 'steps': [[1003]], 'sections': '1004'}, 'give either steps or sections/servers'),
+    ('widen', {'release': 'gray1', 'sections': '1003', 'gate': {'url': 'ftp://x'}}, 'gate_url must be an http'),
+    ('widen', {'release': 'gray1', 'sections': '1003', 'gate': {'command': 'check gray1'}},
+     'gate_command must be a list of arguments'),
+    ('widen', {'release': 'gray1', 'sections': '1003', 'gate': {'timeout': 'soon'}}, 'gate_timeout must be a whole number'),
+    ('widen', {'release': 'gray1', 'all_items': True, 'sections': '1003'}, 'use it with the narrow flow'),
+    ('promote', {'release': 'gray1', 'package': '/p/mygame-gray1-1.tar.gz'},
+     'is a package of release gray1, not of the production release production'),
+    ('nope', {'release': 'gray1'}, "unknown flow 'nope'"),
+])
+def test_refusals_name_the_problem(flow, params, message):
+    problems, dummy = check(flow, **params)
+    assert any(message in p for p in problems), problems
+
+
+def test_registry_problems():
+    registry = dict(REGISTRY, prod2={'type': 'production', 'location': 'cn_prod'}, broken='gray',
+                    appstore_review={'type': 'review', 'location': 'elsewhere'})
+    groups = {'all': [], 'location_cn_prod': []}
+    assert 'more than one production release is registered (prod2, production)' in ' '.join(
+        check('production', registry, groups, release='production', package='/p/mygame-production-1.tar.gz')[0])
+    assert "release registry entry broken must be a mapping" in ' '.join(
+        check('gray', registry, groups, release='broken', package='/p/mygame-broken-1.tar.gz')[0])
+    problems = check('review', registry, groups, release='appstore_review', package='/p/mygame-appstore_review-1.tar.gz')[0]
+    assert any('must be named after its CMDB deploy location' in p for p in problems)
+    assert any('deploy location elsewhere of release appstore_review is not in the CMDB inventory' in p for p in problems)
+
+
+def test_every_problem_is_named_at_once():
+    problems, dummy = check('review')
+    assert problems == ['missing parameter release: pass -e release=<release name>',
+                        'missing parameter package: pass -e package=<path of the server package>']
+
+
+def test_steps_and_gate_are_normalised():
+    problems, info = check('widen', release='gray1', steps='[[1003],{"sections":[1004],"servers":["10.1.0.12"]}]',
+                           gate={'command': '["/bin/check","gray1"]', 'timeout': '30', 'pause': 5})
+    assert problems == []
+    assert info['steps'] == [{'sections': ['1003'], 'servers': []}, {'sections': ['1004'], 'servers': ['10.1.0.12']}]
+    assert info['gate'] == {'url': '', 'command': ['/bin/check', 'gray1'], 'timeout': 30, 'interval': 5, 'pause': 5}
+    problems, info = check('narrow', release='gray1', all_items=True)
+    assert problems == [] and info['steps'] == [{'sections': [], 'servers': []}]
+    problems, info = check('audit')
+    assert problems == []
+
+
+def test_cmdb_hosts():
+    hostvars = {'a': {'inner_ip': '10.0.0.1', 'section_ids': [1], 'services': ['gs'], 'deploy_location': 'x'}, 'b': {}}
+    assert F.cmdb_hosts(['a', 'b'], hostvars.get) == [
+        {'name': 'a', 'inner_ip': '10.0.0.1', 'section_ids': [1], 'deploy_location': 'x', 'services': ['gs']},
+        {'name': 'b', 'inner_ip': None, 'section_ids': [], 'deploy_location': None, 'services': []}]
