@@ -314,32 +314,30 @@ class ZkSession(object):
             raise ZkUnavailable('%s, and no ZooKeeper server answered again within %ss (not connected: the '
                                 'ensemble has no quorum or is unreachable)' % (exc, _secs(self.timeout)))
 
-    def retrying(self, what, func):
-        """Run func() (idempotent reads only) again after a lost connection, once reconnected
-        within the timeout. A server that is connected but silent is not retried."""
-        while True:
-            try:
-                return func()
-            except ZkBusy:
-                raise
-            except ZkUnavailable as exc:
-                self._reconnect(exc)
-
     def sync(self, path='/'):
-        """ZooKeeper's sync, bounded: once it returns, reads on this connection see every write the
-        ensemble committed before. Use it before re-reading what a lost answer may have changed
-        (the server we reconnected to may lag behind the leader)."""
-        def once():
-            return self.wait(self.client.sync_async(path), 'sync %s' % path)
-        self.retrying('sync %s' % path, once)
+        """ZooKeeper's sync, bounded like a read: once it returns, reads on this connection see
+        every write the ensemble committed before. Use it before re-reading what a lost answer may
+        have changed (the server we reconnected to may lag behind the leader)."""
+        for attempt in range(1, MAX_DROPS + 1):
+            try:
+                value = self._answer(self.client.sync_async(path), 'sync %s' % path)
+            except _Dropped as exc:
+                if attempt == MAX_DROPS:
+                    raise ZkUnavailable('%s (%d times in a row)' % (exc, attempt))
+                self._reconnect(exc)
+                continue
+            if isinstance(value, Exception):
+                raise ZkError('cannot sync %s: %s' % (path, _describe(value)))
+            return
 
     # ---- reads ------------------------------------------------------------------------------
     def batch(self, requests, sync=False, node_bytes=None):
         """[(verb, path)] with verb in get/children/exists -> [result or None], in order.
 
         get -> (data, ZnodeStat), children -> [names], exists -> ZnodeStat; None for a missing
-        node. With sync=True the reads come after a sync (see sync()). node_bytes: the most data
-        one node may hold, when it may be large (see _ops_per_read).
+        node. With sync=True the reads come after a sync (see sync()). node_bytes: how much data
+        one node may hold, when that may be over ~2 kB (fewer reads share a multi-read then, see
+        _zkproto.ops_per_read).
         """
         keyed = list(requests)
         got = self._read(keyed, sync, node_bytes)
@@ -353,9 +351,9 @@ class ZkSession(object):
         """{path: [children] or None}."""
         return self._by_path('children', paths, sync)
 
-    def exists_many(self, paths, sync=False):
-        """{path: stat or None}."""
-        return self._by_path('exists', paths, sync)
+    def exists_many(self, paths, sync=False, node_bytes=None):
+        """{path: stat or None}. (A multi-read asks exists as getData: the data travels too.)"""
+        return self._by_path('exists', paths, sync, node_bytes)
 
     def get(self, path):
         return self.get_many([path])[path]

@@ -33,13 +33,13 @@ import struct
 from collections import namedtuple
 
 try:
-    from kazoo.exceptions import EXCEPTIONS, MarshallingError
+    from kazoo.exceptions import EXCEPTIONS, MarshallingError, ZookeeperError
     from kazoo.protocol.paths import _prefix_root
     from kazoo.protocol.states import ZnodeStat
 except ImportError:  # pragma: no cover - _zk reports the missing library
     _prefix_root = None
     EXCEPTIONS = None
-    MarshallingError = ValueError
+    MarshallingError = ZookeeperError = ValueError
     ZnodeStat = None
 
 MULTI_READ = 22      # ZooDefs.OpCode.multiRead
@@ -112,8 +112,7 @@ def plan(keys, chroot='', node_bytes=None):
     """[(verb, path)] with verb get/exists/children, paths below chroot -> [(keys, MultiRead)] in
     order, each request within ops_per_read(node_bytes) ops and READ_REQUEST_BYTES bytes. exists is
     asked as getData (see single_result)."""
-    ops = [(get_children if verb == 'children' else get_data)(_prefix_root(chroot, path) if chroot else path)
-           for verb, path in keys]
+    ops = [(get_children if verb == 'children' else get_data)(_prefix_root(chroot, path)) for verb, path in keys]
     out, start = [], 0
     for part in split(ops, ops_per_read(node_bytes), READ_REQUEST_BYTES):
         out.append((keys[start:start + len(part)], MultiRead(part)))
@@ -215,7 +214,7 @@ def parse_answer(data, offset=0):
                 # The ErrorResponse body repeats the code the header carries.
                 code = _INT.unpack_from(data, offset)[0]
                 offset += 4
-                results.append(EXCEPTIONS[code]())
+                results.append(EXCEPTIONS[code]() if code in EXCEPTIONS else ZookeeperError('error code %d' % code))
             else:
                 raise MarshallingError('unexpected result type %d in a multi-read answer' % kind)
     except struct.error:

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from kazoo.exceptions import MarshallingError, NoAuthError, NoNodeError, UnimplementedError
+from kazoo.exceptions import MarshallingError, NoAuthError, NoNodeError, UnimplementedError, ZookeeperError
 from kazoo.protocol.states import ZnodeStat
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils import _zkproto
@@ -107,6 +107,11 @@ def test_each_error_code_becomes_kazoos_exception():
     results = _zkproto.parse_answer(body)
     assert isinstance(results[0], NoAuthError)
     assert isinstance(results[1], UnimplementedError)
+
+
+def test_an_unknown_error_code_is_still_an_error_of_its_own():
+    result, = _zkproto.parse_answer(answer(header(-1, False, -999) + i32(-999)))
+    assert isinstance(result, ZookeeperError) and 'error code -999' in str(result)
 
 
 def test_result_count_must_match_the_request():
