@@ -157,7 +157,7 @@ def sizes():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--nodes', type=int, default=6050)
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--hosts', help='an existing ZooKeeper (default: start one)')

@@ -462,7 +462,8 @@ class ZkSession(object):
 
     def _multi_read_usable(self):
         if self.multi_read is None:
-            self.multi_read = self._probe_multi_read()
+            # kazoo queues any request object through _call (2.x); without it, read the old way.
+            self.multi_read = callable(getattr(self.client, '_call', None)) and self._probe_multi_read()
         return self.multi_read
 
     def _probe_multi_read(self):

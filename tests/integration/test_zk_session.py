@@ -232,8 +232,8 @@ def test_server_without_multi_read_falls_back_once(tree, act):
             assert old.batch(keys) == expected
             assert old.multi_read is False
             assert old.batch(keys[:50]) == expected[:50]
-            assert old.get_many(['/t/odd/json', '/t/nope']) == {'/t/odd/json': tree.client.get('/t/odd/json'),
-                                                                 '/t/nope': None}
+            expected_two = {'/t/odd/json': tree.client.get('/t/odd/json'), '/t/nope': None}
+            assert old.get_many(['/t/odd/json', '/t/nope']) == expected_two
         assert proxy.refused == (1 if act == 'unimplemented' else 2)
     assert spy.kinds['MultiRead'] == proxy.refused
 
