@@ -249,7 +249,11 @@ def test_multi_read_refused_in_the_middle_switches_to_single_reads(tree):
         with session(proxy.hosts + tree.chroot, multi_read=True) as mixed:
             assert mixed.batch(keys) == expected
             assert mixed.multi_read is False
-        assert proxy.refused == 1
+            assert mixed.batch(keys[:10]) == expected[:10]
+        # The multi-reads already in flight die with the connection; one sent after the old
+        # server closed (kazoo reconnects at once) may be refused too, never more than were sent
+        # before the session heard the first refusal.
+        assert 1 <= proxy.refused <= _zk.MULTI_READ_WINDOW
 
 
 # ---- deadlines per answer -------------------------------------------------------------------
