@@ -350,12 +350,10 @@ def test_second_writer_waits_for_the_lock(zk):
 def test_lock_timeout_and_zero(zk):
     with session(zk.hosts) as first, session(zk.hosts) as second:
         held = first.lock(LOCK, 'first writer', 0)          # free: 0 still takes it
-        started = time.time()
-        with pytest.raises(_zk.ZkLocked) as err:
+        with pytest.raises(_zk.ZkLocked) as err:              # held: 0 does not wait
             second.lock(LOCK, 'second writer', 0)
         assert str(err.value) == ('another writer holds the lock %s (lock_timeout 0: not waiting for it); '
                                   'nothing was written' % LOCK)
-        assert time.time() - started < 10, 'lock_timeout 0 waited'
         with pytest.raises(_zk.ZkLocked) as err:
             second.lock(LOCK, 'second writer', 1.5)
         assert str(err.value) == 'another writer holds the lock %s for more than 1.5s; nothing was written' % LOCK
