@@ -3,14 +3,22 @@
 
 Uses Debian's `zookeeper` package (jars under /usr/share/java). A missing ZooKeeper is an error,
 never a reason to skip: CI installs it (scripts/setup.sh).
+
+No JVM outlives the Python process that started it: each one gets PR_SET_PDEATHSIG (the kernel
+kills it when its parent dies, even by SIGKILL), and the JVMs still running are stopped at exit
+and on SIGTERM. The kernel's rule is per thread: start servers from a thread that lives as long
+as they should (the main thread, as pytest fixtures do).
 """
 
+import atexit
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 JAVA_DIR = os.environ.get('ELASTIC_RELEASE_ZK_JARS', '/usr/share/java')
@@ -21,6 +29,69 @@ MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
 
 class ZooKeeperMissing(RuntimeError):
     pass
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the forked child
+except (OSError, AttributeError):  # not Linux: the exit and SIGTERM cleanup still apply
+    _PRCTL = None
+
+# Every JVM started here and not yet stopped (see _stop_all).
+_LIVE = set()
+_LIVE_LOCK = threading.RLock()  # re-entered by the SIGTERM handler
+_HANDLER = {}
+
+
+def _die_with_parent(parent):
+    """preexec_fn for the JVM: the kernel sends SIGKILL to it when `parent` (this thread) dies."""
+    def preexec():
+        if _PRCTL is not None:
+            _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody would tell us
+            os._exit(1)
+    return preexec
+
+
+def _stop_all():
+    """SIGKILL every JVM still running, without waiting: this runs at exit or inside a signal
+    handler, maybe while the interrupted code holds a Popen's lock."""
+    with _LIVE_LOCK:
+        nodes = list(_LIVE)
+    for node in nodes:
+        if node.proc.returncode is not None:
+            continue  # reaped already: its pid may belong to someone else now
+        try:
+            os.kill(node.proc.pid, signal.SIGKILL)
+        except OSError:  # already gone
+            pass
+
+
+def _on_sigterm(signum, frame):
+    _stop_all()
+    previous = _HANDLER.get('previous')
+    if callable(previous):
+        previous(signum, frame)
+        return
+    # Die of SIGTERM as if we had no handler (exit status 143 for the shell).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_cleanup():
+    """Once per process: stop live JVMs at exit and on SIGTERM (chaining any earlier handler;
+    a process that ignores SIGTERM keeps ignoring it)."""
+    if _HANDLER:
+        return
+    _HANDLER['installed'] = True
+    atexit.register(_stop_all)
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        return
+    _HANDLER['previous'] = previous
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def check_installed():
@@ -104,9 +175,13 @@ class ZkNode(object):
         cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false']
         cmd += list(jvm_args)
         cmd += ['-cp', ':'.join([CLASSPATH] + self.extra_classpath), MAIN, self.cfg]
+        _install_cleanup()
         self.logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_die_with_parent(os.getpid()))
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         return self
 
     @property
@@ -128,7 +203,13 @@ class ZkNode(object):
     def kill(self, sig=signal.SIGKILL):
         if self.alive():
             os.kill(self.proc.pid, sig)
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a JVM stuck in its shutdown hooks
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         if getattr(self, 'logf', None):
             self.logf.close()
             self.logf = None
