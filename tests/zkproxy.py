@@ -5,6 +5,10 @@ client protocol, to make a healthy server look slow, frozen or old:
 - delay: every answer leaves the proxy `delay` seconds after the previous one (or after it came,
   if later), the way a busy server answers a queue of requests one by one;
 - freeze(): answers are held (the connection stays open, requests still go through) until thaw();
+- freeze_after(opcode, seconds): once a request of that opcode (14: a transaction) has been
+  forwarded, nothing more goes either way for `seconds` - the server applies the transaction but
+  the client hears nothing, not even its pings' answers, and the server hears no ping: both ends
+  give the session up, exactly as when a network partition falls right after a commit was sent;
 - old_server = 'unimplemented': a multi-read (opcode 22) is answered with error -6 UNIMPLEMENTED
   and the connection closed, as ZooKeeper 3.5 and older do for an unknown opcode; 'drop': the
   connection is closed without an answer.
@@ -71,7 +75,10 @@ class _Link(object):
     def requests(self):
         """Client -> server, frame by frame (the old-server act needs the opcode)."""
         try:
-            self.server.sendall(_frame(self.client))   # ConnectRequest
+            first = _frame(self.client)                 # ConnectRequest
+            while self.proxy.cut:
+                time.sleep(0.01)
+            self.server.sendall(first)
             while True:
                 frame = _frame(self.client)
                 xid, kind = struct.unpack_from('>ii', frame, 4)
@@ -87,6 +94,10 @@ class _Link(object):
                         return
                     break
                 self.server.sendall(frame)
+                if self.proxy.trigger is not None and kind == self.proxy.trigger[0]:
+                    self.proxy.partition(self.proxy.trigger[1])
+                while self.proxy.cut:
+                    time.sleep(0.01)
         except (EOFError, OSError):
             pass
         self.close()
@@ -149,6 +160,9 @@ class ZkProxy(object):
         self.upstream = ('127.0.0.1', upstream_port)
         self.delay = delay
         self.frozen = False
+        self.cut = False          # requests held too (a partition)
+        self.trigger = None       # (opcode, seconds) for freeze_after
+        self.partitions = []      # when each partition started and how long it lasted
         self.old_server = None
         self.refused = 0
         self.links = []
@@ -182,6 +196,19 @@ class ZkProxy(object):
 
     def thaw(self):
         self.frozen = False
+        self.cut = False
+
+    def freeze_after(self, opcode, seconds):
+        """Partition both ways for `seconds` right after forwarding the next request of `opcode`."""
+        self.trigger = (opcode, seconds)
+
+    def partition(self, seconds):
+        self.trigger = None
+        self.frozen = self.cut = True
+        self.partitions.append((time.time(), seconds))
+        timer = threading.Timer(seconds, self.thaw)
+        timer.daemon = True
+        timer.start()
 
     def close(self):
         self.running = False

@@ -258,6 +258,22 @@ def request_from_params(p, package_label=None):
     return intent, opts
 
 
+def printable(value):
+    """value with strings UTF-8 cannot encode (lone surrogates) shown as escapes, so that a result
+    echoing a refused parameter can still be read by the controller."""
+    if isinstance(value, str):
+        try:
+            value.encode('utf-8')
+            return value
+        except UnicodeEncodeError:
+            return value.encode('utf-8', 'backslashreplace').decode('utf-8')
+    if isinstance(value, dict):
+        return dict((printable(k), printable(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    return value
+
+
 def run(session, intent, opts, check_mode, impact_hosts=None):
     """Plan and write (or, in check mode, plan) the intent; the outcome carries its impact."""
     outcome = apply(session, intent, opts, check_mode=check_mode)

@@ -26,7 +26,7 @@ import socket
 import time
 import zlib
 
-from ._names import history_path, parts_path
+from ._names import DEFAULT_MAX_REQUEST_BYTES, history_path, parts_path
 from ._snapshot import REVISION_PREFIX
 from ._state import state_digest, state_from_json, state_to_json
 from ._zk import ZkError
@@ -142,7 +142,7 @@ def _load_before(session, doc, release, admin_root, where):
         return doc.get('before') or {}
     base = parts_path(admin_root, release)
     names = doc.get('parts') or []
-    got = session.get_many(['%s/%s' % (base, n) for n in names])
+    got = session.get_many(['%s/%s' % (base, n) for n in names], node_bytes=DEFAULT_MAX_REQUEST_BYTES)
     chunks = []
     for name in names:
         entry = got['%s/%s' % (base, name)]
@@ -155,10 +155,11 @@ def _load_before(session, doc, release, admin_root, where):
     return decode_revision(blob, where)
 
 
-def list_revisions(session, release, admin_root):
-    """Every kept revision's record (without its state), oldest first."""
+def list_revisions(session, release, admin_root, node_bytes=DEFAULT_MAX_REQUEST_BYTES):
+    """Every kept revision's record (without its state), oldest first. node_bytes: how large one
+    revision node may be (read in answers that stay within ZooKeeper's request limit)."""
     hpath, names = _names(session, release, admin_root)
-    got = session.get_many(['%s/%s' % (hpath, n) for n in names])
+    got = session.get_many(['%s/%s' % (hpath, n) for n in names], node_bytes=node_bytes)
     out = []
     for name in names:
         entry = got['%s/%s' % (hpath, name)]

@@ -27,7 +27,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import threading
 import time
 import uuid
 
@@ -39,8 +38,7 @@ from ._releasemap import ReleaseMap
 from ._revisions import build_record, decode_revision, next_revision, operator_name, orphan_parts, store_revision, trimmed
 from ._snapshot import parse_default, read_fence_stats, read_release
 from ._state import state_digest
-from ._zk import (ZkConflict, ZkError, ZkRequestTooLarge, ZkUnavailable, _describe, hosts_without_chroot, kex,
-                  request_size)
+from ._zk import ZkConflict, ZkError, ZkRequestTooLarge, ZkUnavailable, hosts_without_chroot, request_size
 
 FENCE_ALLOWANCE = 160   # bytes per lock fence (a check op on the lock node), added before locking
 # Metadata whose change alone is a write (the digests follow the content: they change with it).
@@ -343,7 +341,7 @@ def apply(session, intent, opts, check_mode=False, lock_factory=None):
         out = _write_locked(session, intent, opts, ctx, change, prep, out, held, txn, lock_factory)
     finally:
         for name in sorted(held, reverse=True):
-            _unlock(session, held[name])
+            session.unlock(held[name])
     out.zk_seconds = time.time() - t0
     return out
 
@@ -399,10 +397,10 @@ def _write_locked(session, intent, opts, ctx, change, prep, out, held, txn, lock
     while True:
         attempt += 1
         out.attempts = attempt
-        for name in sorted(prep.locks):
+        for name in sorted(prep.locks):   # in name order, so two writers never wait for each other
             if name not in held:
-                _acquire_in_order(session, opts, held, prep.locks, lock_factory)
-                break
+                held[name] = session.lock(lock_path(opts.admin_root, name), opts.operator, opts.lock_timeout,
+                                          lock_factory)
         if fresh and not _still_valid(session, ctx):
             fresh = False
         if not fresh:
@@ -420,7 +418,7 @@ def _write_locked(session, intent, opts, ctx, change, prep, out, held, txn, lock
             out = new
             if not prep.locks.issubset(held):
                 for name in sorted(held, reverse=True):
-                    _unlock(session, held.pop(name))
+                    session.unlock(held.pop(name))
                 fresh = True
                 continue
         fresh = False
@@ -481,7 +479,7 @@ def _commit(session, opts, prep, held):
     """Write a prepared change. Returns the number of transactions committed."""
     chroot = hosts_without_chroot(session.hosts)[1]
     what = _what(prep)
-    fences = _fences(session, [held[n] for n in sorted(held)])
+    fences = session.fences([held[n] for n in sorted(held)])
     count = 0
     session.ensure_path('%s/history' % opts.admin_root)
     for release in sorted(prep.revisions):
@@ -555,7 +553,7 @@ def _find_out(session, prep, exc):
     the first case and carries our transaction id. Raises WriteUnknown when no server answers.
     """
     deadline = time.time() + session.timeout
-    if not session._wait_connected(deadline):
+    if not session.wait_connected(deadline):
         raise WriteUnknown('%s, and no ZooKeeper server answered again within %ss: the transaction may or may '
                            'not have been applied (all of it or none of it); run again to converge (a rerun '
                            'writes only what is missing)' % (exc, session.timeout))
@@ -563,8 +561,8 @@ def _find_out(session, prep, exc):
         return False
     path, txn = prep.markers[0]
     try:
-        session.wait(session.client.sync_async(path.rsplit('/', 1)[0] or '/'), 'sync before checking %s' % path)
-        entry = session.get(path)
+        # sync: the answer reflects every transaction ZooKeeper ordered before it, ours included.
+        entry = session.get_many([path], sync=True)[path]
     except ZkError as again:
         raise WriteUnknown('%s; then checking whether it was applied failed too (%s): the transaction may or may '
                            'not have been applied (all of it or none of it); run again to converge' % (exc, again))
@@ -576,91 +574,8 @@ def _find_out(session, prep, exc):
         return False
 
 
-# ---- locks (moving to the session layer) -----------------------------------------------------
-
-def _acquire_in_order(session, opts, held, wanted, lock_factory):
-    """Take every wanted lock in name order; locks held already stay."""
-    for name in sorted(wanted):
-        if name not in held:
-            held[name] = _lock(session, opts, name, lock_factory)
-
-
 def _lost_locks(session, held):
-    out = []
-    for name, lock in held.items():
-        node = getattr(lock, 'node', None)
-        if node and session.exists_many(['%s/%s' % (lock.path, node)])['%s/%s' % (lock.path, node)] is None:
-            out.append(name)
-    return out
-
-
-def _unlock(session, lock):
-    """Release a lock without waiting forever (kazoo's release() blocks while suspended)."""
-    node = getattr(lock, 'node', None)
-    try:
-        if not session._wait_connected(time.time() + min(session.timeout, 3.0)):
-            return
-        if node and getattr(lock, 'path', None):
-            session.wait(session.client.delete_async('%s/%s' % (lock.path, node)),
-                         'release the lock %s' % lock.path)
-            lock.is_acquired = False
-        else:
-            lock.release()
-    except Exception:  # a lost session already dropped the ephemeral lock node
-        pass
-
-
-def _lock(session, opts, name, lock_factory):
-    path = lock_path(opts.admin_root, name)
-    lock = (lock_factory or session.client.Lock)(path, opts.operator)
-    box = {}
-
-    def acquire():
-        try:
-            box['acquired'] = lock.acquire(blocking=opts.lock_timeout > 0, timeout=opts.lock_timeout or None)
-        except Exception as exc:
-            box['error'] = exc
-
-    worker = threading.Thread(target=acquire, name='elastic-release-lock')
-    worker.daemon = True
-    worker.start()
-    deadline = time.time() + opts.lock_timeout + session.timeout
-    down_since = None
-    while worker.is_alive():
-        worker.join(0.05)
-        now = time.time()
-        if session.client.connected:
-            down_since = None
-        elif down_since is None:
-            down_since = now
-        if worker.is_alive() and (now >= deadline or (down_since is not None and now - down_since >= session.timeout)):
-            try:
-                lock.cancel()
-            except Exception:
-                pass
-            raise ZkUnavailable('cannot take the lock %s: ZooKeeper did not answer within %ss (connection '
-                                'suspended: the ensemble has no quorum or is unreachable); nothing was written'
-                                % (path, session.timeout))
-    exc = box.get('error')
-    if exc is not None:
-        if isinstance(exc, ZkError):
-            raise exc
-        if type(exc).__name__ == 'LockTimeout':
-            box['acquired'] = False
-        elif kex is not None and isinstance(exc, (kex.ConnectionLoss, kex.SessionExpiredError, kex.ConnectionClosedError)):
-            raise ZkUnavailable('cannot take the lock %s: %s; nothing was written' % (path, _describe(exc)))
-        else:
-            raise ZkError('cannot take the lock %s: %s; nothing was written' % (path, _describe(exc)))
-    if not box.get('acquired'):
-        raise ZkError('another writer holds the lock %s for more than %ss; nothing was written'
-                      % (path, opts.lock_timeout))
-    return lock
-
-
-def _fences(session, held):
-    fences = []
-    for lock in held:
-        node = getattr(lock, 'node', None)
-        if node:
-            fences.append(('check', '%s/%s' % (lock.path, node), 0))
-    return fences
+    """The releases whose lock node is gone (its session expired): their locks must be taken again."""
+    paths = dict((name, '%s/%s' % (lock.path, lock.node)) for name, lock in held.items() if getattr(lock, 'node', None))
+    stats = session.exists_many(list(paths.values())) if paths else {}
+    return sorted(name for name, path in paths.items() if stats.get(path) is None)

@@ -334,7 +334,8 @@ def main():
     except WriteUnknown as exc:
         module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='unknown')
     except _publish.USER_ERRORS as exc:
-        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='not_written')
+        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='not_written',
+                         invocation={'module_args': _publish.printable(module.params)})
     result = _publish.result(p['release'], outcome, p['max_reported_operations'])
     if module._diff:
         result['diff'] = _publish.diff(outcome, p['release'], intent.indicator)
