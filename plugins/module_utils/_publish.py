@@ -33,7 +33,7 @@ def load_config_file(path):
 
 def load_package(path, release, name_pattern=None):
     """(ReleaseConfig, indicator bytes) read from inside a server package, checked against release."""
-    from ._package import read_package_for_publish
+    from ._server_package import read_package_for_publish
     return read_package_for_publish(path, release, name_pattern)
 
 
