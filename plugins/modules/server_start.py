@@ -276,7 +276,7 @@ signal:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
 
@@ -305,7 +305,7 @@ def main():
     p = module.params
     try:
         request = _service.Request(p)
-        result = _service.execute(request, OptionAdapter.from_module(module).session, module.check_mode)
+        result = _process.execute(request, OptionAdapter.from_module(module).session, module.check_mode)
     except (_service.ServiceError, ZkError) as exc:
         module.fail_json(msg=str(exc), service=p['service'], section_id=p['section_id'], inner_ip=p['inner_ip'],
                          changed=getattr(exc, 'changed', False))
