@@ -23,7 +23,6 @@ import re
 import string
 
 from ._config import URL_RE
-from ._lookup import LookupFailed, find, question
 from ._names import NameError_, validate_item, validate_release
 
 SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
@@ -137,6 +136,10 @@ class Request(object):
 
     def __init__(self, params):
         p = params
+        if p.get('owner_error'):
+            # The controller already knows this host cannot start (no owner, an invalid name): say
+            # why, before anything else is checked or read.
+            raise ServiceError(p['owner_error'])
         self.service = validate_service(p['service'])
         self.install_root = _absolute(p['install_root'], 'install_root')
         self.run_dir = _absolute(p.get('run_dir') or os.path.join(self.install_root, 'run'), 'run_dir')
@@ -196,6 +199,9 @@ def resolve(req, open_session):
     if req.release:
         return dict(release=req.release, version=req.version, global_url=req.global_url,
                     is_default=None, source='given')
+    # Imported here, not at the top: a start resolved by the controller (the fleet path) never
+    # looks anything up, and each of its hosts would pay for importing the lookup and release code.
+    from ._lookup import LookupFailed, find, question
     if req.section_id:
         kind, name = question(section_id=req.section_id)
     else:
