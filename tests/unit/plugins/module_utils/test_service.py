@@ -128,3 +128,10 @@ def test_importing_service_loads_no_process_handling():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == '[]'
+
+
+def test_owner_error_is_the_request_error():
+    with pytest.raises(_service.ServiceError) as err:
+        _service.Request(params(owner_error='cannot start gameserver on h: why', service='../bad'))
+    assert str(err.value) == 'cannot start gameserver on h: why'
+    assert _service.Request(params(owner_error='')).inner_ip == '10.0.0.1'

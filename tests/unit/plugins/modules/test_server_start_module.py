@@ -78,3 +78,13 @@ def test_module_has_no_shell():
                                   type(node.args[0]).__name__))
     assert calls == [('_process.py', 'subprocess.Popen',
                       ['close_fds', 'cwd', 'env', 'start_new_session', 'stderr', 'stdin', 'stdout'], 'Name')]
+
+
+def test_owner_error_fails_with_the_controllers_reason(root, capsys):
+    install(root)
+    reason = 'cannot start gameserver on gs-09: server inner IP 10.1.0.99 is owned by no release'
+    # Whatever else the task says (here an invalid section id too), the controller's reason is the
+    # failure, and nothing is read or started.
+    out = run_main(dict(service='gameserver', install_root=root, section_id='1001; id', owner_error=reason), capsys)
+    assert out['failed'] is True and out['msg'] == reason and out['changed'] is False
+    assert not os.path.exists(os.path.join(root, 'run'))
