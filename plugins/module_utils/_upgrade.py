@@ -34,7 +34,6 @@ MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 _SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
 
 
-
 class Tree(object):
     """A client tree: files {path: (sha256, size, mode, source)} and directories."""
 
@@ -203,7 +202,6 @@ def build_upgrade_package(from_version, to_version, from_src, to_src, dest, mtim
     result.update({'package': file_name, 'from_version': from_version, 'to_version': to_version,
                    'counts': counts(manifest)})
     return result
-
 
 
 def _manifest_path(value, where):

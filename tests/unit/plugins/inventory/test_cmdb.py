@@ -14,6 +14,7 @@ import pytest
 import helpers
 from cmdbkit import EXPORT, with_change
 
+
 # ---- through ansible-inventory -------------------------------------------------------------------
 
 def plain(value):

@@ -21,7 +21,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname i
 def test_member_size_and_total_limits(tmp_path):
     big = b'y' * 5000
     path = pk.write_tgz(tmp_path / 'mygame-production-1.tar.gz',
-                     pk.valid_members() + [(pk.tinfo('lib/big.bin', data=big), big)])
+                        pk.valid_members() + [(pk.tinfo('lib/big.bin', data=big), big)])
     with pytest.raises(UnsafeArchiveError) as err:
         scan_archive(path, limits=Limits(max_member_size=4096))
     assert "'lib/big.bin'" in str(err.value) and 'max_member_size' in str(err.value)

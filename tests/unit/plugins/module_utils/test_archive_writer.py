@@ -24,8 +24,8 @@ def test_members_are_sorted_and_normalised(tmp_path):
     assert [(i.mode, i.mtime, i.uid, i.gid, i.uname, i.gname) for i in infos] == [
         (0o755, 7, 0, 0, '', ''), (0o755, 7, 0, 0, '', ''), (0o777, 7, 0, 0, '', ''), (0o644, 7, 0, 0, '', '')]
     assert result['sha256'] == file_sha256(result['path']) == scan_archive(result['path']).sha256
-    assert [(m.name, m.kind) for m in result['members']] == [(i.name, k) for i, k in
-                                                            zip(infos, ('file', 'dir', 'symlink', 'file'))]
+    kinds = ('file', 'dir', 'symlink', 'file')
+    assert [(m.name, m.kind) for m in result['members']] == [(i.name, k) for i, k in zip(infos, kinds)]
 
 
 def test_written_atomically_and_only_when_different(tmp_path):

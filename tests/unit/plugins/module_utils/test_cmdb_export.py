@@ -18,7 +18,8 @@ def test_parse_normalises_names():
 
 
 @pytest.mark.parametrize('path,value,message', [
-    (('hosts', 0, 'inner_ip'), '10.1.0.300', "cmdb.yml: hosts[0] (gs-prod-01): key inner_ip: invalid server inner IP '10.1.0.300': not an IPv4 or IPv6 address"),
+    (('hosts', 0, 'inner_ip'), '10.1.0.300',
+     "cmdb.yml: hosts[0] (gs-prod-01): key inner_ip: invalid server inner IP '10.1.0.300': not an IPv4 or IPv6 address"),
     (('hosts', 1, 'inner_ip'), '10.1.0.11', 'hosts[1] (gs-review-01): key inner_ip: 10.1.0.11 is also the inner IP of host gs-prod-01'),
     (('hosts', 1, 'name'), 'gs-prod-01', 'hosts[1] (gs-prod-01): host name gs-prod-01 is also hosts[0]'),
     (('hosts', 1, 'name'), 'bad/name', "hosts[1]: key name: invalid host name 'bad/name'"),

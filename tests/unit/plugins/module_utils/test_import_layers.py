@@ -53,4 +53,3 @@ def test_layers(name):
         lines = f.read().splitlines()
     assert HEADER in lines[:6], name
     assert len(lines) <= 500, '%s has %d lines' % (name, len(lines))
-

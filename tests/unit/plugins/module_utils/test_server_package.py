@@ -20,7 +20,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._server_pa
 
 def build(src, dest, release='production', config=None, **kw):
     return build_server_package(str(src), str(dest), release, 'my-game', '190122.01',
-                                  parse_config(config or pk.CONFIG), **kw)
+                                parse_config(config or pk.CONFIG), **kw)
 
 
 def test_build_reads_back_exactly(tmp_path):
