@@ -200,8 +200,11 @@ def main():
         ratio = start_median / ping_median
         print('%d hosts, forks %d, resolve=%s, %d pairs: start.yml median %.1fs, ping median %.1fs'
               % (opts.hosts, opts.forks, opts.resolve, opts.pairs, start_median, ping_median))
-        print('ratio start.yml / ping: %.2f (target <= %.2f): %s'
-              % (ratio, opts.target, 'met' if ratio <= opts.target else 'missed'))
+        # The target is judged on the ratio of the medians; the median of the pairs' own ratios is
+        # printed beside it, since it is less sensitive to the load drifting between pairs.
+        print('ratio start.yml / ping: %.2f (target <= %.2f): %s; median of the pair ratios %.2f'
+              % (ratio, opts.target, 'met' if ratio <= opts.target else 'missed',
+                 statistics.median(s / p for s, p in zip(starts, pings))))
     finally:
         gameservice.stop_all([base])
         server.stop()
