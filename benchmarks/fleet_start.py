@@ -1,22 +1,25 @@
 # -*- coding: utf-8 -*-
-"""Resolve and start a fleet: controller-side lookup (one tree read) vs one lookup per host.
+"""A fleet start against its floor: playbooks/start.yml vs one ansible.builtin.ping task.
 
-    python benchmarks/fleet_start.py [--hosts 200] [--forks 20] [--releases 2]
+    python benchmarks/fleet_start.py [--hosts 200] [--forks 20] [--releases 2] [--pairs 5]
+                                     [--target 1.3] [--resolve controller]
 
 Starts its own ZooKeeper (tests/zkserver.py), publishes --releases releases that share the hosts'
 inner IPs between them (the first is the default release), and lays out a stub service per host:
 a shell script that sleeps, so what is measured is resolution and process handling, not a game
-server's start-up. Then it runs playbooks/start.yml over an inventory of --hosts local hosts,
-twice from a clean state:
+server's start-up. Then, --pairs times, alternately:
 
-  controller  elastic_release_resolve=controller: one ReleaseIndex load per batch on the controller,
-              the module gets release and version and never connects to ZooKeeper;
-  host        elastic_release_resolve=host: every host's module opens a ZooKeeper session and
-              looks its inner IP up (release_lookup's `find`).
+  start.yml  ansible-playbook -i <inventory of --hosts local hosts> playbooks/start.yml -f <forks>,
+             every host started from nothing (the services are stopped and their pid files
+             removed after each run, outside the timing);
+  ping       a playbook with one ansible.builtin.ping task over the same inventory and forks: the
+             floor, what Ansible costs for any one-task-per-host playbook over these hosts.
 
-It prints the wall time of both runs and their ratio, plus the bare lookup costs in-process
-(ReleaseIndex.load + N answers vs N `find` calls on one session). Everything it starts is
-stopped at the end. Not a test.
+It prints every pair, the medians, their ratio, and whether the ratio is within --target (1.3 by
+default: a fleet start may cost at most 1.3 one-task playbooks). The bare lookup costs are printed
+too (ReleaseIndex.load + N answers vs N `find` calls on one session, in-process). Everything it
+starts is stopped at the end. Not a test. benchmarks/run imports publish, layout, bare_lookups and
+run_flow for its part 4.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +47,9 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils import _lo
 
 STUB = '#!/bin/sh\n# stand-in game service: ignores its arguments, runs until stopped\nexec sleep 3600\n'
 VERSION = 'dev.190122.01'
+PING_PLAYBOOK = [{'name': 'The floor: one module task per host', 'hosts': 'all', 'gather_facts': False,
+                  'tasks': [{'name': 'Ping', 'ansible.builtin.ping': {}}]}]
+RECAP_RE = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
 def ip_of(i):
@@ -90,16 +97,40 @@ def layout(base, n_hosts):
     return path
 
 
-def run_flow(inventory, zk_hosts, mode, forks):
-    cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'), '-f', str(forks),
-           '-e', json.dumps({'elastic_release_zk_hosts': zk_hosts, 'elastic_release_resolve': mode})]
+def _run(cmd, what):
     t0 = time.time()
     res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default'}, timeout=3600)
     elapsed = time.time() - t0
     if res.rc != 0:
-        raise SystemExit('%s run failed:\n%r' % (mode, res))
-    changed = sum(int(x) for x in re.findall(r'changed=(\d+)', res.stdout))
-    return elapsed, changed
+        raise SystemExit('%s run failed:\n%r' % (what, res))
+    recap = dict((m.group(1), (int(m.group(2)), int(m.group(3)), int(m.group(5)))) for m in RECAP_RE.finditer(res.stdout))
+    return elapsed, recap
+
+
+def run_flow(inventory, zk_hosts, mode, forks):
+    """playbooks/start.yml over the inventory: (seconds, hosts changed)."""
+    cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'), '-f', str(forks),
+           '-e', json.dumps({'elastic_release_zk_hosts': zk_hosts, 'elastic_release_resolve': mode})]
+    elapsed, recap = _run(cmd, 'start.yml (resolve=%s)' % mode)
+    return elapsed, sum(changed for _ok, changed, _failed in recap.values())
+
+
+def run_ping(inventory, forks, workdir):
+    """The one-task floor over the same inventory and forks: (seconds, hosts that answered)."""
+    playbook = os.path.join(workdir, 'ping.yml')
+    with open(playbook, 'w') as f:
+        json.dump(PING_PLAYBOOK, f)
+    elapsed, recap = _run(['ansible-playbook', '-i', inventory, playbook, '-f', str(forks)], 'ping')
+    return elapsed, sum(1 for ok, _changed, failed in recap.values() if ok == 1 and not failed)
+
+
+def reset(fleet, n_hosts, what):
+    """Stop what a start.yml run started (outside the timing) and check it started every host."""
+    stopped = gameservice.stop_all([fleet])
+    for path in gameservice.pid_files(fleet):
+        os.unlink(path)
+    if len(stopped) != n_hosts:
+        raise SystemExit('%s: %d processes found, expected %d' % (what, len(stopped), n_hosts))
 
 
 def bare_lookups(zk_hosts, n_hosts):
@@ -116,34 +147,64 @@ def bare_lookups(zk_hosts, n_hosts):
     return t_index, t_find
 
 
+def loadavg():
+    try:
+        with open('/proc/loadavg') as f:
+            return f.read().split()[0]
+    except OSError:
+        return '?'
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--hosts', type=int, default=200)
     parser.add_argument('--forks', type=int, default=20)
     parser.add_argument('--releases', type=int, default=2)
+    parser.add_argument('--pairs', type=int, default=5, help='pairs of runs (start.yml, ping), alternated')
+    parser.add_argument('--target', type=float, default=1.3, help='the ratio start.yml / ping to meet')
+    parser.add_argument('--resolve', choices=('controller', 'host'), default='controller')
     opts = parser.parse_args()
+    if opts.pairs < 1:
+        parser.error('--pairs must be at least 1')
 
     base = tempfile.mkdtemp(prefix='fleet-start-')
+    fleet = os.path.join(base, 'fleet')
     server = zkserver.Standalone(workdir=os.path.join(base, 'zk'))
     try:
         server.start()
         publish(server.hosts, opts.hosts, opts.releases)
-        inventory = layout(os.path.join(base, 'fleet'), opts.hosts)
+        inventory = layout(fleet, opts.hosts)
         t_index, t_find = bare_lookups(server.hosts, opts.hosts)
         print('in-process lookups for %d hosts: ReleaseIndex.load + answers %.3fs, %d x find %.3fs (%.1fx)'
               % (opts.hosts, t_index, opts.hosts, t_find, t_find / t_index))
-        times = {}
-        for mode in ('controller', 'host'):
-            elapsed, changed = run_flow(inventory, server.hosts, mode, opts.forks)
-            stopped = gameservice.stop_all([os.path.join(base, 'fleet')])
-            if changed != opts.hosts or len(stopped) != opts.hosts:
-                raise SystemExit('%s run: %d hosts changed, %d processes found (expected %d)'
-                                 % (mode, changed, len(stopped), opts.hosts))
-            for path in gameservice.pid_files(os.path.join(base, 'fleet')):
-                os.unlink(path)
-            times[mode] = elapsed
-            print('start.yml, %d hosts, forks %d, resolve=%s: %.1fs' % (opts.hosts, opts.forks, mode, elapsed))
-        print('ratio host/controller: %.2f' % (times['host'] / times['controller']))
+        starts, pings = [], []
+        for pair in range(opts.pairs):
+            # Alternate which one goes first, so a drift in the machine's load hits both alike.
+            order = ('start', 'ping') if pair % 2 == 0 else ('ping', 'start')
+            for what in order:
+                if what == 'start':
+                    elapsed, changed = run_flow(inventory, server.hosts, opts.resolve, opts.forks)
+                    reset(fleet, opts.hosts, 'start.yml run %d' % (pair + 1))
+                    if changed != opts.hosts:
+                        raise SystemExit('start.yml run %d: %d hosts changed, expected %d' % (pair + 1, changed, opts.hosts))
+                    starts.append(elapsed)
+                else:
+                    elapsed, answered = run_ping(inventory, opts.forks, base)
+                    if answered != opts.hosts:
+                        raise SystemExit('ping run %d: %d hosts answered, expected %d' % (pair + 1, answered, opts.hosts))
+                    pings.append(elapsed)
+            print('pair %d: start.yml %.1fs, ping %.1fs, ratio %.2f (load %s)'
+                  % (pair + 1, starts[-1], pings[-1], starts[-1] / pings[-1], loadavg()))
+            sys.stdout.flush()
+        start_median, ping_median = statistics.median(starts), statistics.median(pings)
+        ratio = start_median / ping_median
+        print('%d hosts, forks %d, resolve=%s, %d pairs: start.yml median %.1fs, ping median %.1fs'
+              % (opts.hosts, opts.forks, opts.resolve, opts.pairs, start_median, ping_median))
+        # The target is judged on the ratio of the medians; the median of the pairs' own ratios is
+        # printed beside it, since it is less sensitive to the load drifting between pairs.
+        print('ratio start.yml / ping: %.2f (target <= %.2f): %s; median of the pair ratios %.2f'
+              % (ratio, opts.target, 'met' if ratio <= opts.target else 'missed',
+                 statistics.median(s / p for s, p in zip(starts, pings))))
     finally:
         gameservice.stop_all([base])
         server.stop()

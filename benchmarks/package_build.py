@@ -28,7 +28,10 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 import helpers  # noqa: E402
 
 sys.path.insert(0, helpers.install_collection())
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _package as P  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import (  # noqa: E402
+    build_server_package, read_server_package)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._upgrade import (  # noqa: E402
+    build_upgrade_package, verify_upgrade_package)
 from ansible_collections.gameops.elastic_release.plugins.module_utils._config import parse_config  # noqa: E402
 
 
@@ -118,26 +121,26 @@ def main():
                                                        'version/vms/dev.1', 'version/dataconfig/Numeric#Dev#1'])
         config = parse_config({'global_url': 'http://10.0.0.5:9000', 'versions': ['1.2.0'], 'sections': ['1001']})
         dest = os.path.join(work, 'packages')
-        built, _s = timed('server package: build', P.build_server_package,
+        built, _s = timed('server package: build', build_server_package,
                           src, dest, 'production', 'mygame', '190122.01', config)
         print('  %s: %.1f MB, %d members, sha256 %s'
               % (built['package'], built['size'] / 1048576.0, len(built['members']), built['sha256'][:16]))
-        again, _s = timed('server package: identical rebuild (changed=false)', P.build_server_package,
+        again, _s = timed('server package: identical rebuild (changed=false)', build_server_package,
                           src, dest, 'production', 'mygame', '190122.01', config)
         assert not again['changed'] and again['sha256'] == built['sha256']
-        timed('server package: check mode (built to nowhere)', P.build_server_package,
+        timed('server package: check mode (built to nowhere)', build_server_package,
               src, dest, 'production', 'mygame', '190122.01', config, check=True)
-        timed('server package: safe read (server_package_info)', P.read_server_package, built['path'])
+        timed('server package: safe read (server_package_info)', read_server_package, built['path'])
 
         c1 = os.path.join(work, 'c-1')
         c2 = os.path.join(work, 'c-2')
         names, _s = timed('make client trees c-1 and c-2 (not part of the product)', make_tree,
                           c1, args.files, total, 2, ['bin', 'res/ui', 'res/sound', 'scripts'])
         derive(c1, c2, names, 3)
-        upgrade, _s = timed('upgrade package c-1_c-2: build', P.build_upgrade_package,
+        upgrade, _s = timed('upgrade package c-1_c-2: build', build_upgrade_package,
                             'c-1', 'c-2', c1, c2, dest)
         print('  %s: %.1f MB, counts %s' % (upgrade['package'], upgrade['size'] / 1048576.0, upgrade['counts']))
-        verified, _s = timed('upgrade package c-1_c-2: verify (apply to a copy, compare)', P.verify_upgrade_package,
+        verified, _s = timed('upgrade package c-1_c-2: verify (apply to a copy, compare)', verify_upgrade_package,
                              upgrade['path'], 'c-1', 'c-2', c1, c2)
         assert verified['differences'] == [], verified['differences'][:5]
     finally:

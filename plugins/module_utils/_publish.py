@@ -199,7 +199,7 @@ def _items_text(kinds):
 
 def load_package(path, release, name_pattern=None):
     """(ReleaseConfig, indicator bytes) read from inside a server package, checked against release."""
-    from ._package import read_package_for_publish
+    from ._server_package import read_package_for_publish
     return read_package_for_publish(path, release, name_pattern)
 
 

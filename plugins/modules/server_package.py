@@ -166,11 +166,12 @@ ignored:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import existing_listing, listing
 from ansible_collections.gameops.elastic_release.plugins.module_utils._config import (
-    ConfigError, parse_config, parse_config_text)
+    MAX_CONFIG_BYTES, ConfigError, parse_config, parse_config_text)
 from ansible_collections.gameops.elastic_release.plugins.module_utils._names import NameError_
-from ansible_collections.gameops.elastic_release.plugins.module_utils._package import (
-    MAX_CONFIG_BYTES, PackageError, build_server_package, existing_listing, listing, package_file_name)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, package_file_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import build_server_package
 
 
 def load_config(params):

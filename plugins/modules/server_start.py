@@ -143,6 +143,12 @@ options:
     description:
       - The owning release's global URL, resolved beforehand, for the C({global_url}) placeholder.
     type: str
+  owner_error:
+    description:
+      - Why the owning release could not be resolved beforehand (the C(server_start) role passes the reason
+        the C(gameops.elastic_release.release) lookup gave for this host). When set, the module fails with
+        this message, whatever the other options say, and reads, starts and stops nothing.
+    type: str
 notes:
   - Requires the C(kazoo) Python library on the managed host unless O(release) is given or O(state=stopped).
   - The service gets the module's environment without C(ANSIBLE_*) and C(ELASTIC_RELEASE_ZK_*)
@@ -276,7 +282,7 @@ signal:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
 
@@ -298,6 +304,7 @@ def main():
             version=dict(type='str'),
             release=dict(type='str'),
             global_url=dict(type='str'),
+            owner_error=dict(type='str'),
         ),
         required_by={'release': 'version'},
         supports_check_mode=True,
@@ -305,7 +312,7 @@ def main():
     p = module.params
     try:
         request = _service.Request(p)
-        result = _service.execute(request, OptionAdapter.from_module(module).session, module.check_mode)
+        result = _process.execute(request, OptionAdapter.from_module(module).session, module.check_mode)
     except (_service.ServiceError, ZkError) as exc:
         module.fail_json(msg=str(exc), service=p['service'], section_id=p['section_id'], inner_ip=p['inner_ip'],
                          changed=getattr(exc, 'changed', False))

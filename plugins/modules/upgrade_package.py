@@ -156,9 +156,11 @@ differences:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._package import (
-    DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_TOTAL_SIZE, Limits, PackageError, build_upgrade_package,
-    existing_listing, listing, upgrade_file_name, verify_upgrade_package)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import (
+    DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_TOTAL_SIZE, Limits, existing_listing, listing)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, upgrade_file_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._upgrade import (
+    build_upgrade_package, verify_upgrade_package)
 
 
 def main():

@@ -9,16 +9,13 @@ directories are compared file by file. No ZooKeeper is needed.
 import hashlib
 import json
 import os
-import sys
 import tarfile
 
 import pytest
 
 import helpers
-
-# The archive builders (hostile archives, client trees) live with the unit tests.
-sys.path.insert(0, os.path.join(helpers.ROOT, 'tests', 'unit'))
-import test_package as fx  # noqa: E402
+import packagekit as fx
+from ansible_collections.gameops.elastic_release.plugins.module_utils._config import parse_config
 
 SERVER_PACKAGE = 'gameops.elastic_release.server_package'
 PACKAGE_INFO = 'gameops.elastic_release.server_package_info'
@@ -63,7 +60,7 @@ def test_server_package_check_run_rerun_and_read_back(tmp_path):
         config = json.loads(tar.extractfile('filecache/production.config.zoo').read())
         assert tar.extractfile('version/gameserver/dev.190122.01/bin/gameserver').read() == b'#!/bin/sh\necho gs\n'
         assert len(tar.getmembers()) == first['members']
-    assert config == fx.parse_config(fx.CONFIG).to_dict()
+    assert config == parse_config(fx.CONFIG).to_dict()
 
     # And with server_package_info: exactly what was put in.
     res, info = helpers.adhoc(PACKAGE_INFO, {'path': path, 'release': 'production'}, check=True)
@@ -71,7 +68,7 @@ def test_server_package_check_run_rerun_and_read_back(tmp_path):
     assert not info['changed']
     assert (info['release'], info['build'], info['project']) == ('production', '190122.01', 'my-game')
     assert info['indicator'] == {'name': 'production'}
-    assert info['config'] == fx.parse_config(fx.CONFIG).to_dict()
+    assert info['config'] == parse_config(fx.CONFIG).to_dict()
     assert info['components'] == {
         'dataconfig': ['Numeric#Development#17253'],
         'gameserver': ['dev.190122.01', 'dev.190122.02'],
@@ -276,7 +273,7 @@ def test_upgrade_package_check_build_rerun_verify(client_trees, tmp_path):
         for rel in manifest['added_dirs']:
             os.makedirs(os.path.join(tree, rel), exist_ok=True)
         for item in manifest['added'] + manifest['changed']:
-            fx._write(tree, item['path'], tar.extractfile('files/' + item['path']).read(), int(item['mode'], 8))
+            fx.write_file(tree, item['path'], tar.extractfile('files/' + item['path']).read(), int(item['mode'], 8))
     assert fx.tree_state(tree) == fx.tree_state(c2)
 
 
@@ -287,7 +284,7 @@ def test_upgrade_package_verify_fails_on_differences(client_trees, tmp_path):
     res, built = helpers.adhoc(UPGRADE_PACKAGE, args)
     assert res.rc == 0, res
     other = fx.clone(c2, tmp_path / 'c-2-rebuilt')
-    fx._write(other, 'added/empty', b'rebuilt differently')
+    fx.write_file(other, 'added/empty', b'rebuilt differently')
     res, task = helpers.adhoc(UPGRADE_PACKAGE, dict(args, to_src=other, state='verified'))
     assert res.rc != 0
     assert 'does not give' in task['msg'] and 'content of added/empty differs' in task['msg']
@@ -304,7 +301,7 @@ def test_upgrade_package_refuses_a_hostile_tree_archive(tmp_path):
     members, _words = fx.hostile_cases()['symlink_escape']
     hostile = fx.write_tgz(tmp_path / 'c-2.tar.gz', members)
     old = tmp_path / 'c-1'
-    fx._write(old, 'a.txt', b'a')
+    fx.write_file(old, 'a.txt', b'a')
     dest = tmp_path / 'upgrades'
     res, task = helpers.adhoc(UPGRADE_PACKAGE, {'from_version': 'c-1', 'to_version': 'c-2', 'from_src': str(old),
                                                 'to_src': hostile, 'dest': str(dest)})

@@ -11,6 +11,7 @@ test starts is stopped by the `fleet` fixture's finalizer.
 import json
 import os
 import re
+import shutil
 
 import pytest
 
@@ -294,3 +295,108 @@ def test_inventory_plugin_and_target(releases, tmp_path, fleet):
     assert set(recap) == {'10.0.0.2'} and recap['10.0.0.2']['changed'] == 1, res
     assert f.answer('10.0.0.2')['release'] == 'gray1'
     assert f.pid('10.0.0.1') is None
+
+
+# ---- the start flow on the example CMDB inventory: selecting hosts --------------------------------
+
+CMDB_OWNERS = {'production': ['10.1.0.11', '10.1.0.12'], 'gray1': ['10.1.0.21'], 'appstore_review': ['10.2.0.11']}
+CMDB_GAMESERVERS = {'gs-prod-01': '10.1.0.11', 'gs-prod-02': '10.1.0.12', 'gs-gray-01': '10.1.0.21',
+                    'gs-review-01': '10.2.0.11'}
+
+
+@pytest.fixture
+def cmdb(zk, tmp_path):
+    """A copy of inventory/ (the example CMDB inventory, every host local) whose ZooKeeper is the
+    test's chroot, the releases of the example owning its game servers, and the example game
+    service unpacked per host under tmp_path/hosts/<inner_ip> with a port of its own."""
+    inv = tmp_path / 'inventory'
+    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
+    all_yml = inv / 'group_vars' / 'all.yml'
+    text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % zk.hosts,
+                          all_yml.read_text())
+    assert count == 1
+    all_yml.write_text(text)
+    put(zk.client, '/default_release', {'name': 'production'})
+    for release, ips in CMDB_OWNERS.items():
+        put(zk.client, '/releases/%s/global_url' % release, b'http://10.1.0.5:9000')
+        for ip in ips:
+            put(zk.client, '/releases/%s/servers/%s' % (release, ip), services('dev.1'))
+    # A port for every host of the export (the role's argument check reads it on every host);
+    # the game service is unpacked on the game servers only.
+    ips = list(CMDB_GAMESERVERS.values()) + ['10.1.0.5', '10.2.0.5']
+    ports = dict(zip(ips, zkserver.free_ports(len(ips))))
+    for ip in CMDB_GAMESERVERS.values():
+        gameservice.install(str(tmp_path / 'hosts' / ip), 'dev.1', port=ports[ip])
+    # Per-host values as extra variables, templated for each host, as scripts/demo.py passes them.
+    extra = tmp_path / 'extra.json'
+    extra.write_text(json.dumps({'server_start_install_root': str(tmp_path / 'hosts') + '/{{ inner_ip }}',
+                                 'server_start_ready_port': '{{ cmdb_ports[inner_ip] }}', 'cmdb_ports': ports,
+                                 'server_start_ready_timeout': 20}))
+    yield {'inventory': str(inv), 'extra': str(extra), 'ports': ports, 'base': str(tmp_path / 'hosts')}
+    gameservice.stop_all([str(tmp_path)])
+
+
+def start_cmdb(cmdb, *args):
+    """ansible-playbook -i <copy of inventory/> playbooks/start.yml -e @extra <args>, as an operator runs it."""
+    res = helpers.run(['ansible-playbook', '-i', cmdb['inventory'], PLAYBOOK, '-e', '@' + cmdb['extra']] + list(args),
+                      env={'ANSIBLE_SHOW_CUSTOM_STATS': '1', 'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default'})
+    recap = dict((m.group(1), {'ok': int(m.group(2)), 'changed': int(m.group(3)), 'failed': int(m.group(5))})
+                 for m in RECAP_RE.finditer(res.stdout))
+    match = re.search(r'^\s*RUN: (\{.*\})\s*$', res.stdout, re.M)
+    return res, recap, json.loads(match.group(1)) if match else None
+
+
+def running(cmdb):
+    """{host: release its service answers with} for every CMDB game server whose service runs."""
+    out = {}
+    for host, ip in CMDB_GAMESERVERS.items():
+        pid = gameservice.read_pid(os.path.join(cmdb['base'], ip, 'run', 'gameserver.pid'))
+        if pid and gameservice.alive(pid):
+            out[host] = gameservice.query(cmdb['ports'][ip])['release']
+    return out
+
+
+def test_a_target_that_matches_no_host_fails_and_starts_nothing(cmdb, zk):
+    tree = zk.tree()
+    # release_<name> groups come from the zookeeper inventory: with the CMDB inventory this pattern
+    # matches nothing, which used to start nothing and exit 0.
+    res, _recap, _stats = start_cmdb(cmdb, '-e', 'target=release_gray1')
+    assert res.rc == 2, res
+    assert ('the target pattern "release_gray1" matches no host of the inventory: nothing would start' in res.stdout
+            and '-e release=<release>' in res.stdout), res
+    assert 'TASK [gameops.elastic_release.server_start' not in res.stdout
+    res, _recap, _stats = start_cmdb(cmdb, '-e', 'target=location_appstore_review', '--limit', 'gs-gray-01')
+    assert res.rc == 2, res
+    assert ('the target pattern "location_appstore_review" matches no host of the inventory within --limit '
+            'gs-gray-01' in res.stdout), res
+    assert running(cmdb) == {} and zk.tree() == tree
+
+
+def test_release_selects_the_hosts_it_owns(cmdb, zk):
+    res, recap, stats = start_cmdb(cmdb, '-e', 'release=gray1')
+    assert res.rc == 0, res
+    assert running(cmdb) == {'gs-gray-01': 'gray1'}
+    assert recap['gs-gray-01']['changed'] == 1 and all(recap[h]['changed'] == 0 for h in recap if h != 'gs-gray-01'), res
+    assert list(stats['elastic_release_services']) == ['gs-gray-01']
+    assert stats['elastic_release_services']['gs-gray-01']['release'] == 'gray1'
+
+    # Every host, then the gray release's hosts stopped: the selection holds for stopping too.
+    res, _recap, _stats = start_cmdb(cmdb)
+    assert res.rc == 0, res
+    assert running(cmdb) == {'gs-prod-01': 'production', 'gs-prod-02': 'production', 'gs-gray-01': 'gray1',
+                             'gs-review-01': 'appstore_review'}
+    res, recap, stats = start_cmdb(cmdb, '-e', 'release=gray1', '-e', 'elastic_release_state=stopped')
+    assert res.rc == 0 and recap['gs-gray-01']['changed'] == 1, res
+    assert list(stats['elastic_release_services']) == ['gs-gray-01']
+    assert stats['elastic_release_services']['gs-gray-01']['action'] == 'stopped'
+    assert running(cmdb) == {'gs-prod-01': 'production', 'gs-prod-02': 'production', 'gs-review-01': 'appstore_review'}
+
+    # A release that owns none of the hosts fails, naming the owners it found, and changes nothing.
+    tree = zk.tree()
+    res, recap, _stats = start_cmdb(cmdb, '-e', 'release=gray9', '-e', 'elastic_release_state=restarted')
+    assert res.rc == 2, res
+    assert ('release gray9 owns none of the 4 hosts of this play that run gameserver (their owners: appstore_review, '
+            'gray1, production): nothing to start' in res.stdout), res
+    assert all(recap[h]['changed'] == 0 for h in recap)
+    assert running(cmdb) == {'gs-prod-01': 'production', 'gs-prod-02': 'production', 'gs-review-01': 'appstore_review'}
+    assert zk.tree() == tree

@@ -1,62 +1,18 @@
 # -*- coding: utf-8 -*-
-"""server_start's logic without ZooKeeper: commands, validation, and real processes started,
-recognised, left alone, restarted and stopped (the release is passed in, as the controller does)."""
+"""module_utils/_process.py: real processes started, recognised, left alone, restarted and stopped
+(the release is passed in, as the controller does, so no ZooKeeper is needed)."""
 
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 
 import gameservice
 import zkserver
-from ansible.module_utils import testing
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _service
-from ansible_collections.gameops.elastic_release.plugins.modules import server_start
-
-VALUES = dict(release='gray1', section_id='1001', inner_ip='10.0.0.1', version='dev.1', global_url='http://g:9000',
-              install_root='/data/game', service='gameserver')
-
-
-# ---- commands ---------------------------------------------------------------------------------
-
-def test_default_command():
-    argv = _service.render_command(_service.default_template('1001'), VALUES)
-    assert argv == ['/data/game/version/gameserver/dev.1/bin/gameserver', '--release', 'gray1', '--section', '1001']
-    assert _service.default_template(None) == _service.DEFAULT_COMMAND
-
-
-def test_placeholders_fill_exactly_one_argument():
-    hostile = dict(VALUES, global_url='http://x/ --evil; rm -rf / $(id) `id`')
-    argv = _service.render_command(['/bin/gs', '--url={global_url}', '{{literal}}', '{global_url}'], hostile)
-    assert argv == ['/bin/gs', '--url=' + hostile['global_url'], '{literal}', hostile['global_url']]
-
-
-@pytest.mark.parametrize('template,message', [
-    (['/bin/gs', '{nope}'], 'unknown placeholder {nope}'),
-    (['/bin/gs', '{release.__class__}'], 'unknown placeholder'),
-    (['/bin/gs', '{release[0]}'], 'unknown placeholder'),
-    (['/bin/gs', '{release!r}'], 'no conversion or format spec'),
-    (['/bin/gs', '{release:>40}'], 'no conversion or format spec'),
-    (['/bin/gs', '{release'], 'literal brace'),
-    (['/bin/gs', '}'], 'literal brace'),
-    (['gs', '{release}'], 'absolute path'),
-    (['{version}/gs'], 'absolute path'),
-    ([], 'non-empty list'),
-    (['/bin/gs', 5], 'must be a string'),
-])
-def test_bad_templates(template, message):
-    with pytest.raises(_service.ServiceError, match=message.replace('{', r'\{').replace('}', r'\}').replace('[', r'\[')):
-        _service.render_command(template, VALUES)
-
-
-def test_placeholder_without_value():
-    with pytest.raises(_service.ServiceError, match=r'uses \{section_id\}, which has no value'):
-        _service.render_command(['/bin/gs', '{section_id}'], dict(VALUES, section_id=None))
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
 
 
 @pytest.mark.parametrize('cmdline,argv,ok', [
@@ -69,59 +25,8 @@ def test_placeholder_without_value():
     (None, ['/a/gs'], False),
 ])
 def test_argv_matches(cmdline, argv, ok):
-    assert _service.argv_matches(cmdline, argv) is ok
+    assert _process.argv_matches(cmdline, argv) is ok
 
-
-def test_version_from_node_data():
-    assert _service.version_from_data({'services': {'gameserver': 'dev.1'}}, 'gameserver', 'X') == 'dev.1'
-    with pytest.raises(_service.ServiceError, match='/releases/p/servers/10.0.0.1 has no version for service '
-                                                    'gameserver \\(services listed: vms\\)'):
-        _service.version_from_data({'services': {'vms': '1'}}, 'gameserver', '/releases/p/servers/10.0.0.1')
-    with pytest.raises(_service.ServiceError, match='names no services'):
-        _service.version_from_data({}, 'gameserver', 'X')
-    with pytest.raises(_service.ServiceError, match='invalid version'):
-        _service.version_from_data({'services': {'gameserver': '../../bin'}}, 'gameserver', 'X')
-
-
-# ---- the request ------------------------------------------------------------------------------
-
-def params(**over):
-    p = dict(service='gameserver', install_root='/data/game', inner_ip='10.0.0.1', state='started')
-    p.update(over)
-    return p
-
-
-@pytest.mark.parametrize('over,message', [
-    ({'section_id': '1001; touch /tmp/pwned'}, 'invalid section id'),
-    ({'section_id': '$(id)'}, 'invalid section id'),
-    ({'inner_ip': '10.0.0.1 && id'}, 'not an IPv4 or IPv6 address'),
-    ({'service': 'game server'}, 'invalid service name'),
-    ({'service': '../bin'}, 'invalid service name'),
-    ({'version': '../x'}, 'invalid version'),
-    ({'release': 'gray1;id', 'version': '1'}, 'invalid release name'),
-    ({'release': 'gray1'}, 'without version'),
-    ({'install_root': 'data/game'}, 'absolute path'),
-    ({'global_url': 'not a url'}, 'invalid global_url'),
-    ({'inner_ip': None}, 'give section_id or inner_ip'),
-    ({'command': ['/bin/x', '{oops}']}, 'unknown placeholder'),
-    ({'ready_port': 70000}, 'ready_port'),
-])
-def test_request_refuses_bad_input(over, message):
-    with pytest.raises(_service.ServiceError, match=message):
-        _service.Request(params(**over))
-
-
-def test_request_files():
-    req = _service.Request(params(section_id='1001'))
-    assert req.pid_file == '/data/game/run/gameserver-1001.pid'
-    assert req.log_file == '/data/game/run/gameserver-1001.log'
-    req = _service.Request(params(run_dir='/var/run/game'))
-    assert req.pid_file == '/var/run/game/gameserver.pid'
-    # Stopping needs neither an owner nor ZooKeeper.
-    assert _service.Request(params(inner_ip=None, state='stopped')).state == 'stopped'
-
-
-# ---- real processes ---------------------------------------------------------------------------
 
 def no_zookeeper():
     raise AssertionError('a resolved release must not open a ZooKeeper session')
@@ -144,7 +49,7 @@ def run(root, check=False, **over):
     p = dict(service='gameserver', install_root=root, inner_ip='10.0.0.1', release='gray1', version='dev.1',
              ready_delay=0.2, stop_timeout=5)
     p.update(over)
-    return _service.execute(_service.Request(p), no_zookeeper, check_mode=check)
+    return _process.execute(_service.Request(p), no_zookeeper, check_mode=check)
 
 
 def test_start_is_idempotent_and_stop_stops(root):
@@ -282,43 +187,23 @@ def test_service_gets_no_collection_secrets(root, monkeypatch):
     assert 'GAME_LANG=zh_CN' in env and 'user:secret' not in env and 'ELASTIC_RELEASE_ZK' not in env
 
 
-# ---- the module's main() ------------------------------------------------------------------------
+def test_the_command_reaches_popen_as_one_argument_list(root, monkeypatch):
+    sleeper = os.path.join(root, 'sleeper')
+    with open(sleeper, 'w') as f:
+        f.write('#!/bin/sh\nexec sleep 60\n')
+    os.chmod(sleeper, 0o755)
+    seen = []
+    real = subprocess.Popen
 
-def run_main(args, capsys):
-    with testing.patch_module_args(args):
-        with pytest.raises(SystemExit):
-            server_start.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def test_module_main(root, capsys):
-    port = install(root)
-    args = dict(service='gameserver', install_root=root, section_id='1001', release='gray1', version='dev.1',
-                ready_port=port, _ansible_check_mode=True)
-    out = run_main(args, capsys)
-    assert out['changed'] is True and out['action'] == 'started' and out['pid'] is None
-    assert out['cmd'][-4:] == ['--release', 'gray1', '--section', '1001']
-    assert out['source'] == 'given'
-
-    out = run_main(dict(args, section_id='1001; touch %s/pwned' % root, _ansible_check_mode=False), capsys)
-    assert out['failed'] is True and "invalid section id '1001; touch" in out['msg']
-    assert not os.path.exists(os.path.join(root, 'pwned')) and not os.path.exists(os.path.join(root, 'run'))
-
-    out = run_main(dict(args, release='gray1', version=None), capsys)
-    assert out['failed'] is True and 'version' in out['msg']
-
-
-def test_module_main_real_start(root, capsys):
-    port = install(root)
-    out = run_main(dict(service='gameserver', install_root=root, inner_ip='10.0.0.1', release='production',
-                        version='dev.1', ready_port=port), capsys)
-    assert out['changed'] is True and gameservice.query(port)['release'] == 'production'
-    assert os.kill(out['pid'], 0) is None
-    os.kill(out['pid'], signal.SIGTERM)
-
-
-def test_module_has_no_shell():
-    # The whole module_utils never asks for a shell.
-    source = open(_service.__file__).read()
-    assert 'shell=True' not in source and 'os.system' not in source and 'sh -c' not in source
-    assert sys.executable
+    def recording(*args, **kwargs):
+        seen.append((args, kwargs))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(_process.subprocess, 'Popen', recording)
+    hostile = 'http://x/;touch${IFS}%s/pwned;$(id)`id`' % root
+    res = run(root, global_url=hostile, command=[sleeper, '--release', '{release}', '--url={global_url}'])
+    assert len(seen) == 1
+    args, kwargs = seen[0]
+    assert args == (res['cmd'],) and 'shell' not in kwargs
+    assert res['cmd'][1:] == ['--release', 'gray1', '--url=' + hostile]
+    assert gameservice.cmdline(res['pid']) == ['sleep', '60']  # the script ran, exec'd, and nothing else
+    assert not os.path.exists(os.path.join(root, 'pwned'))
