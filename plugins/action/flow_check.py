@@ -13,6 +13,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils import _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, parse_package_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._publish import load_package
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
@@ -22,7 +24,6 @@ OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 
 
 
 def _package_name(path, pattern):
-    from ansible_collections.gameops.elastic_release.plugins.module_utils._package import PackageError, parse_package_name
     try:
         name = parse_package_name(path, pattern)
     except PackageError as exc:
@@ -31,8 +32,6 @@ def _package_name(path, pattern):
 
 
 def _read_package(path, release, pattern):
-    from ansible_collections.gameops.elastic_release.plugins.module_utils._publish import load_package
-    from ansible_collections.gameops.elastic_release.plugins.module_utils._package import PackageError
     try:
         return load_package(path, release, pattern)
     except (PackageError, OSError) as exc:

@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import re
 
-from ._names import NameError_, validate_item
+from ._names import InvalidName, validate_item
 
 try:
     import yaml
@@ -70,7 +70,7 @@ def _item(where, key, kind, value):
     """A section id or an inner IP by the release tree's rule, in its canonical form."""
     try:
         return validate_item(kind, value)
-    except NameError_ as exc:
+    except InvalidName as exc:
         raise CmdbError('%s: key %s: %s' % (where, key, exc))
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import re
 
+from ._cmdb import group_suffix
 from ._names import InvalidName, RELEASE_RE, validate_item, validate_release
 
 RELEASE_TYPES = ('production', 'review', 'gray')
@@ -38,11 +39,6 @@ FLOWS = {
     'map': {'type': None, 'no_release': True},
 }
 PUBLISHING = ('production', 'review', 'gray', 'promote')
-
-
-def group_suffix(name):
-    """The CMDB inventory's group name suffix of a deploy location (location_<suffix>)."""
-    return re.sub(r'[^A-Za-z0-9_]', '_', name)
 
 
 def productions(registry):

@@ -43,8 +43,6 @@ class InvalidName(ValueError):
     """An invalid release, version, section id or IP. The message names the value and the rule."""
 
 
-NameError_ = InvalidName  # the former name, until every importer uses InvalidName
-
 
 def _show(value):
     text = repr(value)

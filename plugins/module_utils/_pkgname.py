@@ -19,7 +19,7 @@ import os
 import posixpath
 import re
 
-from ._names import NameError_, validate_release
+from ._names import InvalidName, validate_release
 
 # Release and build contain no '-'; the project may. Matched against the whole base name.
 DEFAULT_NAME_PATTERN = r'(?P<project>.+)-(?P<release>[^-/]+)-(?P<build>[^-/]+)\.tar\.gz'
@@ -89,7 +89,7 @@ def parse_package_name(name_or_path, pattern=None):
     project = match.group('project') if 'project' in regex.groupindex else None
     try:
         validate_release(release)
-    except NameError_ as exc:
+    except InvalidName as exc:
         raise PackageError('package %s: %s' % (name, exc))
     if not build or not LOOSE_BUILD_RE.match(build):
         raise PackageError('package %s: invalid build %r: must be a file-name component of letters, digits '
@@ -104,7 +104,7 @@ def package_file_name(project, release, build):
                            '(starting with a letter or digit)' % (project,))
     try:
         validate_release(release)
-    except NameError_ as exc:
+    except InvalidName as exc:
         raise PackageError(str(exc))
     if not isinstance(build, str) or not BUILD_RE.match(build):
         raise PackageError('invalid build %r: must be 1-128 characters of letters, digits, . _ + ~ '

@@ -24,7 +24,7 @@ import re
 from ._archive import UnsafeArchiveError, check_links, read_bounded, scan_archive
 from ._archive_writer import Entry, tree_entries, write_archive_file
 from ._config import MAX_CONFIG_BYTES, ConfigError, encode, parse_config_text
-from ._names import NameError_, validate_release
+from ._names import InvalidName, validate_release
 from ._pkgname import PackageError, package_file_name, parse_package_name
 
 INDICATOR_MEMBER = 'filecache/release_indicator.json'
@@ -87,7 +87,7 @@ def parse_indicator(data, where):
         raise PackageError('%s: malformed release indicator: no "name" key' % where)
     try:
         validate_release(doc['name'])
-    except NameError_ as exc:
+    except InvalidName as exc:
         raise PackageError('%s: malformed release indicator: %s' % (where, exc))
     return doc
 

@@ -23,7 +23,7 @@ import re
 import string
 
 from ._config import URL_RE
-from ._names import NameError_, validate_item, validate_release
+from ._names import InvalidName, validate_item, validate_release
 
 SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
 PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service')
@@ -54,7 +54,7 @@ def _absolute(path, what):
 def _item(kind, value, what):
     try:
         return validate_item(kind, value)
-    except NameError_ as exc:
+    except InvalidName as exc:
         raise ServiceError('%s: %s' % (what, exc))
 
 
@@ -155,7 +155,7 @@ class Request(object):
         release = p.get('release')
         try:
             self.release = validate_release(release) if release not in (None, '') else None
-        except NameError_ as exc:
+        except InvalidName as exc:
             raise ServiceError(str(exc))
         url = p.get('global_url')
         if url not in (None, '') and not URL_RE.match(url):

@@ -26,17 +26,29 @@ import time
 from . import _zkproto
 
 try:
-    from kazoo.client import KazooClient, KazooState
     from kazoo import exceptions as kex
-    from kazoo.handlers.threading import KazooTimeoutError
-    from kazoo.security import make_digest_acl, make_acl, OPEN_ACL_UNSAFE
     HAS_KAZOO = True
     KAZOO_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - reported by the adapters
     HAS_KAZOO = False
     KAZOO_IMPORT_ERROR = _exc
     kex = None
-    KazooTimeoutError = Exception
+
+# kazoo's client, loaded by _load_client() when a session is first made: importing it costs a few
+# tens of ms, which a module that never connects (server_start resolved by the controller, on
+# every host of a fleet) should not pay.
+KazooClient = KazooState = make_digest_acl = make_acl = OPEN_ACL_UNSAFE = None
+KazooTimeoutError = Exception
+
+
+def _load_client():
+    global KazooClient, KazooState, KazooTimeoutError, make_digest_acl, make_acl, OPEN_ACL_UNSAFE
+    if KazooClient is None and HAS_KAZOO:
+        from kazoo.client import KazooClient as client, KazooState as state
+        from kazoo.handlers.threading import KazooTimeoutError as timeout_error
+        from kazoo.security import OPEN_ACL_UNSAFE as open_acl, make_acl as acl, make_digest_acl as digest_acl
+        KazooClient, KazooState, KazooTimeoutError = client, state, timeout_error
+        make_digest_acl, make_acl, OPEN_ACL_UNSAFE = digest_acl, acl, open_acl
 
 # The connection options every module and plugin shares (documented in doc_fragments/zookeeper.py).
 CONNECTION_DEFAULTS = {
@@ -145,6 +157,7 @@ def build_acl(auth_scheme, auth_credential, mode):
     and VMS read without credentials); without credentials the nodes stay open.
     open: world-writable, as ZooKeeper's default. private: the writer only.
     """
+    _load_client()
     if mode not in ('auto', 'open', 'private'):
         raise ZkError('invalid acl %r: choose auto, open or private' % (mode,))
     if mode == 'open' or not auth_credential:
@@ -193,6 +206,7 @@ class ZkSession(object):
         if not HAS_KAZOO:
             raise ZkError('the kazoo Python library is required on the host that runs this '
                           '(pip install kazoo): %s' % KAZOO_IMPORT_ERROR)
+        _load_client()
         hosts = hosts or os.environ.get(ENV_HOSTS)
         if not hosts:
             raise ZkError('no ZooKeeper hosts: set the hosts option or %s' % ENV_HOSTS)

@@ -169,7 +169,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import existing_listing, listing
 from ansible_collections.gameops.elastic_release.plugins.module_utils._config import (
     MAX_CONFIG_BYTES, ConfigError, parse_config, parse_config_text)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import NameError_
+from ansible_collections.gameops.elastic_release.plugins.module_utils._names import InvalidName
 from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, package_file_name
 from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import build_server_package
 
@@ -210,7 +210,7 @@ def main():
         before = existing_listing('%s/%s' % (p['dest'].rstrip('/'), name)) if module._diff else None
         result = build_server_package(p['src'], p['dest'], p['release'], p['project'], p['build'], config,
                                       mtime=p['mtime'], check=module.check_mode)
-    except (PackageError, ConfigError, NameError_) as exc:
+    except (PackageError, ConfigError, InvalidName) as exc:
         module.fail_json(msg='cannot build server package %s: %s' % (name or 'for release %s' % p['release'], exc))
     members = result.pop('members')
     result['members'] = len(members)
