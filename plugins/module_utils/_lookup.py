@@ -55,11 +55,16 @@ def questions_from(terms, options):
         flat.extend(term if isinstance(term, (list, tuple)) else [term])
     for term in flat:
         if isinstance(term, dict):
+            if set(term) == set(['section_id', 'inner_ip']):
+                # A section served by a host: the host's server node is the second place its
+                # service's version is looked for (see _start_version).
+                asked.append(('section_id', _text(term['section_id']), _text(term['inner_ip'])))
+                continue
             if len(term) != 1 or list(term)[0] not in KEYS:
-                raise LookupFailed('invalid term %r: a mapping term has one key, section_id, inner_ip or version'
-                                   % (dict(term),))
+                raise LookupFailed('invalid term %r: a mapping term has one key, section_id, inner_ip or version '
+                                   '(or section_id with the inner_ip of the host serving it)' % (dict(term),))
             key, value = list(term.items())[0]
-            asked.append((key, str(value) if value is not None else None))
+            asked.append((key, _text(value)))
             continue
         for word in str(term).split():
             key, sep, value = word.partition('=')
@@ -75,6 +80,10 @@ def questions_from(terms, options):
     return asked
 
 
+def _text(value):
+    return str(value) if value is not None else None
+
+
 def _missing(kind, name, default_release, releases):
     label = KIND_LABEL[kind]
     if kind == 'versions':
@@ -84,9 +93,13 @@ def _missing(kind, name, default_release, releases):
                         % (label, name, len(releases), RELEASES_ROOT, ', '.join(sorted(releases)) or 'none', hint))
 
 
-def _answer(kind, name, release, found, default_release, data, url, meta):
+def _answer(kind, name, release, found, default_release, data, url, meta, server=None):
+    """server: (inner IP, its node data or None) in the owning release, for a section served by a host."""
     services = meta.get('services') if isinstance(meta, dict) else None
     value = display_value(data) if data is not None else {}
+    if kind == 'servers' and release:
+        server = (name, data)
+    server_path = item_path(release, 'servers', server[0]) if release and server else None
     return {
         'release': release,
         'found': found,
@@ -96,6 +109,8 @@ def _answer(kind, name, release, found, default_release, data, url, meta):
         'data': value if value is not None else {},
         'path': item_path(release, kind, name) if release else None,
         'release_services': services if isinstance(services, dict) else {},
+        'server_path': server_path,
+        'server_data': display_value(server[1]) if server and server[1] is not None else None,
         'kind': kind,
         'name': name,
     }
@@ -110,10 +125,10 @@ def _ipv6(kind, name):
         return False
 
 
-def find(session, kind, name, fail_on_missing=True):
+def find(session, kind, name, fail_on_missing=True, host_ip=None):
     """One lookup in three request rounds: the releases and /default_release; the item in every
     release (for IPv6, every release's server names, compared canonically); the owner's metadata,
-    global_url and item."""
+    global_url and item (and, for a section served by host_ip, that server's node)."""
     default_raw, names = session.batch([('get', DEFAULT_RELEASE_PATH), ('children', RELEASES_ROOT)])
     default_release = parse_default(default_raw[0]) if default_raw else None
     releases = sorted(r for r in (names or []) if valid_release_name(r))
@@ -135,11 +150,22 @@ def find(session, kind, name, fail_on_missing=True):
     requests = [('get', release_path(release)), ('get', global_url_path(release))]
     if found:
         requests.append(('get', item_path(release, kind, stored.get(release, name))))
+    host_ip = _host(kind, host_ip)
+    if host_ip:
+        requests.append(('get', item_path(release, 'servers', host_ip)))
     got = session.batch(requests)
     meta = parse_meta(got[0][0]) if got[0] else {}
     url = got[1][0].decode('utf-8', 'replace') if got[1] and got[1][0] is not None else None
     data = got[2][0] if found and got[2] else None
-    return _answer(kind, name, release, found, default_release, data, url, meta)
+    server = (host_ip, got[-1][0] if got[-1] else None) if host_ip else None
+    return _answer(kind, name, release, found, default_release, data, url, meta, server)
+
+
+def _host(kind, host_ip):
+    """The canonical inner IP of the host serving a section, or None."""
+    if kind != 'sections' or not host_ip:
+        return None
+    return stored_item('servers', str(host_ip))
 
 
 class ReleaseIndex(object):
@@ -164,15 +190,17 @@ class ReleaseIndex(object):
     def global_urls(self):
         return self.map.global_urls
 
-    def find(self, kind, name, fail_on_missing=True):
+    def find(self, kind, name, fail_on_missing=True, host_ip=None):
         rmap = self.map
         release, found = rmap.owner(kind, name)
         if release is None or (kind == 'versions' and not found and fail_on_missing):
             if fail_on_missing:
                 raise _missing(kind, name, rmap.default_release, rmap.releases)
             return _answer(kind, name, None, False, rmap.default_release, None, None, {})
+        host_ip = _host(kind, host_ip)
+        server = (host_ip, rmap.node_data(release, 'servers', host_ip)) if host_ip else None
         return _answer(kind, name, release, found, rmap.default_release, rmap.node_data(release, kind, name),
-                       rmap.global_urls.get(release), rmap.meta.get(release, {}))
+                       rmap.global_urls.get(release), rmap.meta.get(release, {}), server)
 
     def servers(self):
         """[(release, inner_ip, data)] for every server node of every release (canonical IPs)."""
@@ -188,7 +216,8 @@ class ReleaseIndex(object):
 def _unanswered(key, value, error, default_release=None):
     return {'question': {key: value}, 'release': None, 'found': False, 'is_default': False,
             'default_release': default_release, 'global_url': None, 'data': {}, 'path': None,
-            'release_services': {}, 'service_version': None, 'error': error}
+            'release_services': {}, 'server_path': None, 'server_data': None, 'service_version': None,
+            'error': error}
 
 
 def answer_all(session, asked, service=None, fail_on_missing=True, version_of=None):
@@ -199,13 +228,14 @@ def answer_all(session, asked, service=None, fail_on_missing=True, version_of=No
     With fail_on_missing=False, a question without an answer gets release None and its `error`.
     """
     parsed = []
-    for key, value in asked:
+    for entry in asked:
+        key, value, host_ip = (tuple(entry) + (None,))[:3]
         try:
-            parsed.append((key, value) + question(**{key: value}))
+            parsed.append((key, value) + question(**{key: value}) + (host_ip,))
         except LookupFailed as exc:
             if fail_on_missing:
                 raise
-            parsed.append((key, value, None, str(exc)))
+            parsed.append((key, value, None, str(exc), None))
     index = None
     if len(parsed) > 1:
         kinds = tuple(sorted(set(p[2] for p in parsed if p[2] in ('servers', 'sections'))))
@@ -214,14 +244,15 @@ def answer_all(session, asked, service=None, fail_on_missing=True, version_of=No
         index = ReleaseIndex.load(session, with_data=kinds)
     default_release = index.default_release if index is not None else None
     out = []
-    for key, value, kind, name in parsed:
+    for key, value, kind, name, host_ip in parsed:
         if kind is None:
             out.append(_unanswered(key, value, name, default_release))
             continue
         # An unlisted version still routes to the default release: only sections and IPs go unanswered.
         strict = fail_on_missing or kind != 'versions'
         try:
-            answer = index.find(kind, name, strict) if index is not None else find(session, kind, name, strict)
+            answer = (index.find(kind, name, strict, host_ip) if index is not None
+                      else find(session, kind, name, strict, host_ip))
             answer['service_version'] = None
             if service and kind != 'versions' and version_of is not None:
                 answer['service_version'] = version_of(answer, service)
@@ -232,6 +263,6 @@ def answer_all(session, asked, service=None, fail_on_missing=True, version_of=No
             continue
         answer.pop('kind')
         answer.pop('name')
-        answer.update(question={key: name}, error=None)
+        answer.update(question=dict({key: name}, **({'inner_ip': host_ip} if host_ip else {})), error=None)
         out.append(answer)
     return out

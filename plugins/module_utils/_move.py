@@ -19,7 +19,7 @@ __metaclass__ = type
 
 from ._names import KIND_LABEL, OWNED_KINDS, release_path, validate_item, validate_release
 from ._state import copy_state
-from ._write import Change, Target
+from ._change import Change, Target
 from ._zk import ZkError
 
 

@@ -28,7 +28,8 @@ from ._snapshot import fast_unchanged, parse_default
 from ._plan import plan_default
 from ._releasemap import ReleaseMap
 from ._state import copy_state, empty_state, merge_states, state_digest, state_display, state_from_config
-from ._write import Change, Options, Target, apply
+from ._change import Change, Options, Target
+from ._write import apply
 from ._zk import ZkError
 
 USER_ERRORS = (ConfigError, InvalidName, ZkError, ValueError, OSError)

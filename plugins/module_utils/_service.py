@@ -24,6 +24,7 @@ import string
 
 from ._config import URL_RE
 from ._names import InvalidName, validate_item, validate_release
+from ._start_version import NoStartVersion, version_for
 
 SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
 PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service')
@@ -58,28 +59,27 @@ def _item(kind, value, what):
         raise ServiceError('%s: %s' % (what, exc))
 
 
-def version_from_data(data, service, where):
-    """The service's version in a server or section node's data: {"services": {service: version}}."""
-    services = data.get('services') if isinstance(data, dict) else None
-    if not isinstance(services, dict):
-        raise ServiceError('%s names no services (its data must look like {"services": {"%s": "<version>"}}, '
-                           'got %s)' % (where, service, _short(data)))
-    version = services.get(service)
-    if version in (None, ''):
-        raise ServiceError('%s has no version for service %s (services listed: %s)'
-                           % (where, service, ', '.join(sorted(services)) or 'none'))
-    return _item('versions', version, 'version of %s in %s' % (service, where))
-
-
 def _short(value):
     text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, bytes) else repr(value)
     return text if len(text) <= 120 else text[:117] + '...'
 
 
 def answer_version(answer, service):
-    """The service's version from a `_lookup` answer (a server's or a section's node data)."""
-    where = answer.get('path') or 'the owning node'
-    return version_from_data(answer.get('data'), service, where)
+    """The service's version for a `_lookup` answer, by the start-version order (_start_version):
+    the section node, the host's server node in the owning release, the release's services."""
+    steps = []
+    path = answer.get('path') or ''
+    if '/sections/' in path:
+        steps.append((path, answer.get('data')))
+    if answer.get('server_path'):
+        steps.append((answer['server_path'], answer.get('server_data')))
+    if answer.get('release'):
+        steps.append(('the release-wide services of %s (config.zoo "services")' % answer['release'],
+                      {'services': answer.get('release_services') or {}}))
+    try:
+        return version_for(service, steps)[0]
+    except NoStartVersion as exc:
+        raise ServiceError(str(exc))
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def resolve(req, open_session):
         kind, name = question(inner_ip=req.inner_ip)
     try:
         with open_session() as session:
-            answer = find(session, kind, name)
+            answer = find(session, kind, name, host_ip=req.inner_ip)
     except LookupFailed as exc:
         raise ServiceError('cannot start %s: %s' % (req.service, exc))
     version = req.version or answer_version(answer, req.service)

@@ -16,7 +16,8 @@ __metaclass__ = type
 from ansible_collections.gameops.elastic_release.plugins.module_utils import _move, _publish
 from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._state import empty_state, state_from_config
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import Options, apply
+from ansible_collections.gameops.elastic_release.plugins.module_utils._change import Options
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import apply
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
 
 

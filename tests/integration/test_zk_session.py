@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import zkproxy  # noqa: E402
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _zk, _zkproto  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _zk, _zkbase, _zkproto  # noqa: E402
 
 MANY = 3000          # thousands of small nodes
 BIG = 1000000        # data near the 1 MB request limit of the write that stores it
@@ -253,7 +253,7 @@ def test_multi_read_refused_in_the_middle_switches_to_single_reads(tree):
         # The multi-reads already in flight die with the connection; one sent after the old
         # server closed (kazoo reconnects at once) may be refused too, never more than were sent
         # before the session heard the first refusal.
-        assert 1 <= proxy.refused <= _zk.MULTI_READ_WINDOW
+        assert 1 <= proxy.refused <= _zkbase.MULTI_READ_WINDOW
 
 
 # ---- deadlines per answer -------------------------------------------------------------------

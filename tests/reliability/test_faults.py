@@ -16,7 +16,7 @@ import pytest
 
 import faultkit
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _config, _publish, _state, _write, _zk
+from ansible_collections.gameops.elastic_release.plugins.module_utils import _change, _config, _publish, _state, _write, _zk
 
 MODULE = 'zk_release_node'
 RELEASE = 'gray1'
@@ -231,7 +231,7 @@ def _apply(session, n, tag, lock_factory=None, **options):
     """Publish n sections tagged `tag` to RELEASE with the collection's write engine."""
     cfg = _config.parse_config({'sections': dict((str(1000 + i), {'tag': tag}) for i in range(n))})
     intent = _publish.PublishIntent(RELEASE, _state.state_from_config(cfg))
-    return _write.apply(session, intent, _write.Options(**options), lock_factory=lock_factory)
+    return _write.apply(session, intent, _change.Options(**options), lock_factory=lock_factory)
 
 
 class _Hooked(object):

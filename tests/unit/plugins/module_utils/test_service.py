@@ -51,15 +51,33 @@ def test_placeholder_without_value():
         _service.render_command(['/bin/gs', '{section_id}'], dict(VALUES, section_id=None))
 
 
-def test_version_from_node_data():
-    assert _service.version_from_data({'services': {'gameserver': 'dev.1'}}, 'gameserver', 'X') == 'dev.1'
-    with pytest.raises(_service.ServiceError, match='/releases/p/servers/10.0.0.1 has no version for service '
-                                                    'gameserver \\(services listed: vms\\)'):
-        _service.version_from_data({'services': {'vms': '1'}}, 'gameserver', '/releases/p/servers/10.0.0.1')
-    with pytest.raises(_service.ServiceError, match='names no services'):
-        _service.version_from_data({}, 'gameserver', 'X')
+def answer(path, data, server_path=None, server_data=None, services=None):
+    return {'release': 'p', 'path': path, 'data': data, 'server_path': server_path, 'server_data': server_data,
+            'release_services': services or {}}
+
+
+def test_version_by_the_start_version_order():
+    server = '/releases/p/servers/10.0.0.1'
+    section = '/releases/p/sections/1001'
+    # A server's own node.
+    assert _service.answer_version(answer(server, {'services': {'gameserver': 'dev.1'}}, server,
+                                          {'services': {'gameserver': 'dev.1'}}), 'gameserver') == 'dev.1'
+    # A section naming no service: the host's server node, then the release's services.
+    assert _service.answer_version(answer(section, {'name': 'S1'}, server, {'services': {'gameserver': 'dev.2'}}),
+                                   'gameserver') == 'dev.2'
+    assert _service.answer_version(answer(section, {}, server, None, {'gameserver': 'dev.3'}), 'gameserver') == 'dev.3'
+    # The section wins when it names the service.
+    assert _service.answer_version(answer(section, {'services': {'gameserver': 'dev.4'}}, server,
+                                          {'services': {'gameserver': 'dev.2'}}), 'gameserver') == 'dev.4'
+    with pytest.raises(_service.ServiceError) as err:
+        _service.answer_version(answer(section, {'name': 'S1'}, server, {'services': {'vms': '1'}}), 'gameserver')
+    message = str(err.value)
+    assert 'no version of gameserver to start: read %s (holds {"name": "S1"}, no "services")' % section in message
+    assert '%s (names no version for gameserver)' % server in message
+    assert 'Add {"services": {"gameserver": "<version>"}} to the server node' in message
     with pytest.raises(_service.ServiceError, match='invalid version'):
-        _service.version_from_data({'services': {'gameserver': '../../bin'}}, 'gameserver', 'X')
+        _service.answer_version(answer(server, {'services': {'gameserver': '../../bin'}}, server,
+                                       {'services': {'gameserver': '../../bin'}}), 'gameserver')
 
 
 # ---- the request ------------------------------------------------------------------------------
@@ -103,9 +121,10 @@ def test_request_files():
 def test_answer_version_reads_the_answer_of_a_lookup():
     answer = {'path': '/releases/gray1/sections/1003', 'data': {'services': {'gameserver': 'dev.2'}}}
     assert _service.answer_version(answer, 'gameserver') == 'dev.2'
-    with pytest.raises(_service.ServiceError, match='^/releases/gray1/sections/1003 has no version for service vms'):
+    with pytest.raises(_service.ServiceError, match='^no version of vms to start: read /releases/gray1/sections/1003 '
+                                                    '\\(names no version for vms\\)'):
         _service.answer_version(answer, 'vms')
-    with pytest.raises(_service.ServiceError, match='^the owning node names no services'):
+    with pytest.raises(_service.ServiceError, match='^no version of gameserver to start: read nothing'):
         _service.answer_version({'data': {}}, 'gameserver')
 
 
