@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: flow_check
 short_description: The first step of a release flow - refuse, writing nothing, anything the flow cannot do
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller (an action plugin; no module is sent to a host). Every release flow
     starts with it, and it names every problem it finds in one message.

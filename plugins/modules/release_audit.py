@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: release_audit
 short_description: Audit the release map of a game project (read-only)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the whole chroot once and reports, as data, every way the release map breaks what game
     services, VMS and the flows rely on.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: zk_release_move
 short_description: Move game sections and servers from one release to another, atomically
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Moves sections and servers, with their node data, from O(source) to O(destination) in one
     ZooKeeper transaction, under both releases' locks. Each release gets a revision that records
