@@ -8,13 +8,14 @@
     current/{release}             -> ../builds/{release}/{build}, the release's build deployed last
     version/{service}/{version}   -> ../../builds/{release}/{build}/version/{service}/{version}
     .deploy/{release}.json        the release's kept builds, newest first, with the digest of each
-                                  version directory they provide; .deploy/lock: one deploy at a time
+                                  version directory they provide
 
 server_start runs version/{service}/{version}/bin/{service}, a symlink into a build that provides
 the version. Releases running the same version share it when their packages carry the same
 content there (equal digests); other content under a version another release provides is refused.
-Links are switched atomically; a build goes only once no link points into it. The package is
-checked with the safe reader before anything is written. See docs/packages.md, "Deploying".
+Links are switched atomically; a build goes only once no link points into it (`_deploy_plan`
+decides). The package is checked with the safe reader before anything is written; deploys into
+one root take turns (flock on the root). See docs/packages.md, "Deploying".
 No Ansible imports here.
 """
 
@@ -22,10 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import collections
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -35,8 +34,9 @@ import time
 
 from ._archive import CHUNK, normal_mode, scan_archive
 from ._archive_writer import file_sha256
+from ._deploy_plan import Build, DeployError, listing, plan_deploy, version_digests
 from ._names import InvalidName, validate_release
-from ._pkgname import LOOSE_BUILD_RE, PackageError, parse_package_name
+from ._pkgname import LOOSE_BUILD_RE, parse_package_name
 from ._server_package import LAYOUT_NAME_RE, read_server_package
 
 DEFAULT_KEEP = 5
@@ -46,158 +46,6 @@ FORMAT = 1
 # Hidden names deploy leaves only when interrupted: removed by the next run.
 LEFTOVER_RE = re.compile(r'^\.(unpack|remove|link|write)-')
 _SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
-
-
-class DeployError(PackageError):
-    """A deploy refused or failed; the message names the package, the path or the member."""
-
-
-class Build(object):
-    """A deployed build; versions {service: {version: digest}} (None: unknown, not read yet)."""
-
-    __slots__ = ('release', 'build', 'package', 'sha256', 'deployed', 'versions')
-
-    def __init__(self, release, build, package, sha256, deployed, versions):
-        self.release = release
-        self.build = build
-        self.package = package
-        self.sha256 = sha256
-        self.deployed = deployed
-        self.versions = versions
-
-    @property
-    def key(self):
-        return (self.release, self.build)
-
-    def pairs(self):  # {(service, version): digest}
-        return dict(((s, v), d) for s, vs in (self.versions or {}).items() for v, d in vs.items())
-
-    def to_dict(self):
-        return {'build': self.build, 'package': self.package, 'sha256': self.sha256, 'deployed': self.deployed,
-                'versions': self.versions or {}}
-
-
-# ---- pure parts: digests, links, the plan ----------------------------------------------------
-
-def version_digests(members, components):
-    """{service: {version: digest}} of a package's version directories (members hashed): what
-    unpacking writes there (paths, directories implied or not, modes, contents, link targets)."""
-    files = dict((m.name, m) for m in members if m.kind == 'file')
-    lines = {}
-    for member in members:
-        parts = member.name.split('/')
-        if len(parts) < 3 or parts[0] != 'version' or parts[2] not in components.get(parts[1], ()):
-            continue
-        entries = lines.setdefault((parts[1], parts[2]), set())
-        for depth in range(3, len(parts)):
-            entries.add(('/'.join(parts[3:depth]), 'dir', ''))
-        rel = '/'.join(parts[3:])
-        source = files.get(member.linkname) if member.kind == 'hardlink' else member
-        if member.kind in ('file', 'hardlink'):
-            entries.add((rel, 'file', '%04o' % normal_mode('file', source.mode), source.sha256))
-        else:
-            entries.add((rel, member.kind, member.linkname or ''))
-    out = {}
-    for (service, version), entries in sorted(lines.items()):
-        text = json.dumps(sorted(entries), separators=(',', ':')).encode('utf-8')
-        out.setdefault(service, {})[version] = hashlib.sha256(text).hexdigest()
-    return out
-
-
-def version_path(service, version):
-    return 'version/%s/%s' % (service, version)
-
-
-def link_target(path, build):
-    """Where the link at path points when it belongs to build (relative: the root may move)."""
-    if path.startswith('current/'):
-        return '../builds/%s/%s' % build.key
-    return '../../builds/%s/%s/%s' % (build.release, build.build, path)
-
-
-def link_owner(path, target):
-    """(release, build) a link of ours points into, or None for anything deploy did not make."""
-    parts = (target or '').split('/')
-    if path.startswith('current/'):
-        ok = len(parts) == 4 and parts[:2] == ['..', 'builds'] and parts[2] == path.split('/')[1]
-        return tuple(parts[2:4]) if ok else None
-    ok = len(parts) == 8 and parts[:3] == ['..', '..', 'builds'] and '/'.join(parts[5:]) == path
-    return tuple(parts[3:5]) if ok else None
-
-
-# ordered: the release's builds newest first, kept then removed; links: {path: (before, after)}.
-Plan = collections.namedtuple('Plan', 'entry ordered records unpack removed links')
-
-
-def plan_deploy(records, new, keep, links):
-    """Deploying `new` given the records ({release: [Build newest first]}) and the links on disk
-    ({path: target, None for no symlink}). Raises DeployError for a conflict, before any write."""
-    release = new.release
-    previous = records.get(release, [])
-    existing = [b for b in previous if b.build == new.build]
-    if existing and new.sha256 and existing[0].sha256 != new.sha256:
-        raise DeployError('%s: build %s of release %s is already deployed from a package with another content '
-                          '(sha256 %s, this one %s): a build name stands for one package. Build a new build, or '
-                          'remove it from this install root first' % (new.package, new.build, release,
-                                                                       existing[0].sha256[:16], new.sha256[:16]))
-    entry = existing[0] if existing else new
-    ordered = [entry] + [b for b in previous if b.build != new.build]
-    after = dict(records)
-    after[release] = ordered[:keep]
-    mine = entry.pairs()
-    for other in sorted(r for r in after if r != release):
-        for build in after[other]:
-            for pair, digest in sorted(build.pairs().items()):
-                if pair in mine and mine[pair] != digest:
-                    raise DeployError(
-                        '%s: member %r differs from the same version deployed by release %s (build %s, package '
-                        '%s): a version name must mean one content in an install root, and deploy never '
-                        'overwrites another release\'s files. Give the new content a new version name'
-                        % (new.package, version_path(*pair) + '/', other, build.build, build.package))
-    desired = {}
-    for path, builds, pin in _wanted(after, release, entry):
-        owner = link_owner(path, links.get(path))
-        valid = [b for b in builds if b.key == owner]
-        if pin is not None and not (valid and valid[0].pairs()[pin] == mine[pin]):
-            valid = [entry]
-        desired[path] = (valid or [max(builds, key=lambda b: (b.deployed, b.key))])[0]
-    changes = {}
-    for path in sorted(set(desired) | set(p for p in links if link_owner(p, links[p]))):
-        target = link_target(path, desired[path]) if path in desired else None
-        before = links.get(path)
-        blocked = [p for p in (path, path.rsplit('/', 1)[0]) if p in links and not link_owner(p, links[p])]
-        if target is not None and blocked:
-            raise DeployError('%s: %s exists and deploy did not make it (unpacked by hand or by another tool?): '
-                              'move it away; deploy never overwrites it' % (new.package, path))
-        if before != target:
-            changes[path] = (before, target)
-    return Plan(entry, ordered, after, not existing, ordered[keep:], changes)
-
-
-def _wanted(records, release, entry):
-    """(link path, builds it may point to, the version the deployed build pins or None): current/*
-    of each release with builds, version/*/* of each version a kept build provides."""
-    mine, providers = entry.pairs(), {}
-    for name in sorted(records):
-        if records[name]:
-            yield 'current/%s' % name, [entry] if name == release else records[name], None
-        for build in records[name]:
-            for pair in build.pairs():
-                providers.setdefault(pair, []).append(build)
-    for pair, builds in sorted(providers.items()):
-        yield version_path(*pair), builds, pair if pair in mine else None
-
-
-def listing(records, links, leftovers=()):
-    """The install root as deploy manages it, one line per entry: what diff mode compares."""
-    lines = []
-    for release in sorted(records):
-        for build in records[release]:
-            lines.append('builds/%s/%s  %s sha256:%s' % (release, build.build, build.package, build.sha256[:16]
-                                                      if build.sha256 else '?'))
-    lines.extend('%s -> %s' % (path, target) for path, target in sorted(links.items()) if target)
-    lines.extend('%s  (left by an interrupted deploy)' % name for name in leftovers)
-    return ''.join(line + '\n' for line in sorted(lines))
 
 
 # ---- the install root on disk ----------------------------------------------------------------
@@ -247,6 +95,7 @@ class InstallRoot(object):
                               'builds/%s directory it describes' % (path, exc, release))
 
     def write_records(self, release, builds):
+        os.makedirs(self.state, 0o755, exist_ok=True)
         doc = {'format': FORMAT, 'release': release, 'builds': [b.to_dict() for b in builds]}
         _atomic_write(self.record_file(release), (json.dumps(doc, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
@@ -278,23 +127,19 @@ class InstallRoot(object):
         return ['%s/%s' % (d, n) for d in dirs for n in self.names(d, leftover=True)]
 
     @contextlib.contextmanager
-    def lock(self, timeout, check):
-        """One deploy per install root (flock on .deploy/lock); check mode only waits for it."""
-        path = os.path.join(self.state, 'lock')
-        if not check:
-            os.makedirs(self.state, 0o755, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if not check or os.path.exists(path) else None
+    def lock(self, timeout):
+        """One deploy per install root: flock on the directory itself (no lock file to leave behind)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             deadline = time.time() + timeout
-            while fd is not None and not _flock(fd, fcntl.LOCK_SH if check else fcntl.LOCK_EX):
+            while not _flock(fd):
                 if time.time() >= deadline:
-                    raise DeployError('another deploy into %s holds %s: waited %s seconds (lock_timeout)'
-                                      % (self.root, path, timeout))
+                    raise DeployError('another deploy into %s holds its lock: waited %s seconds (lock_timeout)'
+                                      % (self.root, timeout))
                 time.sleep(0.2)
             yield
         finally:
-            if fd is not None:
-                os.close(fd)
+            os.close(fd)
 
     def switch(self, rel, target):
         """Point the link rel at target (None: remove it), atomically: a new link renamed over it."""
@@ -316,9 +161,9 @@ class InstallRoot(object):
         os.replace(tmp, full)
 
 
-def _flock(fd, mode):
+def _flock(fd):
     try:
-        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
         return False
@@ -389,60 +234,74 @@ def deploy(package, release, install_root, keep=DEFAULT_KEEP, name_pattern=None,
     if not isinstance(keep, int) or keep < 1:
         raise DeployError('keep must be at least 1 (the build being deployed), got %r' % (keep,))
     name = parse_package_name(package, name_pattern)
-    label = name.name
     if name.release != release:
         raise DeployError('package %s is release %r, not the expected release %r: nothing was unpacked'
-                          % (label, name.release, release))
+                          % (name.name, name.release, release))
     root = InstallRoot(install_root)
-    present = os.path.isfile(package)
-    if not present and not check:
-        raise DeployError('%s: no package at %s' % (label, package))
-    with root.lock(lock_timeout, check):
-        records, gone = root.read_records()
-        links, leftovers = root.read_links(), root.leftovers()
-        stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-        new = Build(release, name.build, label, None, stamp, None)
-        known = [b for b in records.get(release, []) if b.build == name.build]
-        scan, problems = None, []
-        if present and known:
-            new.sha256 = file_sha256(package)
-        elif present:
-            checked = read_server_package(package, name_pattern, release, limits, hash_members=True)
-            scan, problems = checked.scan, checked.problems
-            new.sha256, new.versions = scan.sha256, version_digests(scan.members, checked.components)
-        build_dir = root.path('builds', release, name.build)
-        if not known and os.path.lexists(build_dir):
-            raise DeployError('%s: %s exists but no deploy record names it (unpacked by hand, or its record %s was '
-                              'removed): move it away; deploy never overwrites it' % (label, build_dir,
-                                                                                    root.record_file(release)))
-        plan = plan_deploy(records, new, keep, links)
-        if plan.unpack and scan is not None:
-            _check_space(root, scan.total_size, label)
-        reorder = [b.build for b in records.get(release, [])] != [b.build for b in plan.ordered]
-        changed = bool(plan.unpack or plan.removed or plan.links or gone or leftovers or reorder)
-        after_links = dict(links)
-        after_links.update((path, target) for path, (_before, target) in plan.links.items())
-        result = {
-            'changed': changed, 'release': release, 'build': name.build, 'package': label, 'sha256': new.sha256,
-            'install_root': root.root, 'path': build_dir, 'keep': keep,
-            'action': 'unpacked' if plan.unpack else ('switched' if 'current/' + release in plan.links else 'present'),
-            'unpacked': {'members': len(scan.members), 'size': scan.total_size} if plan.unpack and scan else None,
-            'removed': [{'build': b.build, 'package': b.package, 'path': root.path('builds', release, b.build)}
-                        for b in plan.removed],
-            'kept': [b.build for b in plan.records[release]],
-            'versions': plan.entry.versions,
-            'links': [{'path': p, 'before': b, 'after': a} for p, (b, a) in sorted(plan.links.items())],
-            'repaired': ['record of builds/%s/%s (its directory is gone)' % b.key for b in gone] + leftovers,
-            'problems': problems,
-            'diff': {'before': listing(records, links, leftovers), 'after': listing(plan.records, after_links),
-                     'before_header': '%s (before)' % root.root, 'after_header': '%s (after)' % root.root},
-        }
-        if not present:
-            result['note'] = ('%s is not on the host yet (check mode does not copy it): the version links it makes '
-                              'are decided when it is read' % package)
-        if changed and not check:
-            _apply(root, plan, package, limits, label, gone, leftovers, package_dir)
+    if not os.path.isfile(package) and not check:
+        raise DeployError('%s: no package at %s' % (name.name, package))
+    read = {}
+    plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
+    if check or not result['changed']:
         return result
+    os.makedirs(root.root, 0o755, exist_ok=True)
+    with root.lock(lock_timeout):
+        # Planned again under the lock: another deploy may have written meanwhile.
+        plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
+        if result['changed']:
+            _apply(root, plan, package, limits, name.name, repair, package_dir)
+    return result
+
+
+def _planned(root, package, name, keep, name_pattern, limits, read):
+    """(plan, result, (gone, leftovers)) from the install root as it is now. The package is read once (`read` keeps
+    it): hashed only when its build is deployed already, else checked in full (nothing written)."""
+    release, label = name.release, name.name
+    records, gone = root.read_records()
+    links, leftovers = root.read_links(), root.leftovers()
+    new = Build(release, name.build, label, None, time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), None)
+    known = [b for b in records.get(release, []) if b.build == name.build]
+    present = os.path.isfile(package)
+    if present and not known and 'checked' not in read:
+        read['checked'] = read_server_package(package, name_pattern, release, limits, hash_members=True)
+    elif present and known and not read:
+        read['sha256'] = file_sha256(package)
+    checked = read.get('checked')
+    if checked is not None:
+        new.sha256, new.versions = checked.scan.sha256, version_digests(checked.scan.members, checked.components)
+    new.sha256 = new.sha256 or read.get('sha256')
+    build_dir = root.path('builds', release, name.build)
+    if not known and os.path.lexists(build_dir):
+        raise DeployError('%s: %s exists but no deploy record names it (unpacked by hand, or its record %s was '
+                          'removed): move it away; deploy never overwrites it' % (label, build_dir,
+                                                                                root.record_file(release)))
+    plan = plan_deploy(records, new, keep, links)
+    if plan.unpack and checked is not None:
+        _check_space(root, checked.scan.total_size, label)
+    reorder = [b.build for b in records.get(release, [])] != [b.build for b in plan.ordered]
+    after_links = dict(links)
+    after_links.update((path, target) for path, (_before, target) in plan.links.items())
+    scan = checked.scan if checked is not None and plan.unpack else None
+    result = {
+        'changed': bool(plan.unpack or plan.removed or plan.links or gone or leftovers or reorder),
+        'release': release, 'build': name.build, 'package': label, 'sha256': new.sha256, 'install_root': root.root,
+        'build_dir': build_dir, 'keep': keep,
+        'action': 'unpacked' if plan.unpack else ('switched' if 'current/' + release in plan.links else 'present'),
+        'unpacked': {'members': len(scan.members), 'size': scan.total_size} if scan else None,
+        'removed': [{'build': b.build, 'package': b.package, 'path': root.path('builds', release, b.build)}
+                    for b in plan.removed],
+        'kept': [b.build for b in plan.records[release]],
+        'versions': plan.entry.versions,
+        'links': [{'path': p, 'before': b, 'after': a} for p, (b, a) in sorted(plan.links.items())],
+        'repaired': ['record of builds/%s/%s (its directory is gone)' % b.key for b in gone] + leftovers,
+        'problems': checked.problems if checked is not None else [],
+        'diff': {'before': listing(records, links, leftovers), 'after': listing(plan.records, after_links),
+                 'before_header': '%s (before)' % root.root, 'after_header': '%s (after)' % root.root},
+    }
+    if not present:
+        result['note'] = ('%s is not on the host yet (check mode does not copy it): the version links it makes are '
+                          'decided when it is read' % package)
+    return plan, result, (gone, leftovers)
 
 
 def _check_space(root, need, label):
@@ -455,10 +314,11 @@ def _check_space(root, need, label):
                           % (label, need, probe, free))
 
 
-def _apply(root, plan, package, limits, label, gone, leftovers, package_dir):
+def _apply(root, plan, package, limits, label, repair, package_dir):
     """The writes, ordered so the next run recovers from an interruption: unpack into a hidden
     directory, record, rename into place; switch links; hide a removed build, then drop its record."""
     entry, release = plan.entry, plan.entry.release
+    gone, leftovers = repair
     for rel in leftovers:
         full = root.path(rel)
         if os.path.isdir(full) and not os.path.islink(full):

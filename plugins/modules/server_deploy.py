@@ -139,7 +139,7 @@ install_root:
   description: The install root.
   returned: always
   type: str
-path:
+build_dir:
   description: The build's directory.
   returned: always
   type: str
