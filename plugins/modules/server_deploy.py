@@ -170,7 +170,7 @@ kept:
   type: list
   elements: str
 versions:
-  description: The version directories the build provides, C({service: {version: digest}}).
+  description: "The version directories the build provides: C({service: {version: digest}})."
   returned: always
   type: dict
   sample: {"gameserver": {"dev.190123.01": "5f0c..."}}
