@@ -32,7 +32,7 @@ description:
     newest) and removes older ones, once every version link into them points to another kept build
     that provides the same version, or is gone because no kept build provides it.
   - A rerun with the same package changes nothing (C(changed=false)). Deploys into one install root
-    take turns (a lock file). See C(docs/packages.md), section Deploying, for the layout and why.
+    take turns (a lock on its directory). See C(docs/packages.md), section Deploying, for the layout and why.
 author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
