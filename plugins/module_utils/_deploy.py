@@ -296,7 +296,7 @@ def _planned(root, package, name, keep, name_pattern, limits, read):
         'repaired': ['record of builds/%s/%s (its directory is gone)' % b.key for b in gone] + leftovers,
         'problems': checked.problems if checked is not None else [],
         'diff': {'before': listing(records, links, leftovers), 'after': listing(plan.records, after_links),
-                 'before_header': '%s (before)' % root.root, 'after_header': '%s (after)' % root.root},
+                 'before_header': root.root, 'after_header': root.root},
     }
     if not present:
         result['note'] = ('%s is not on the host yet (check mode does not copy it): the version links it makes are '

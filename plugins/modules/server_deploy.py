@@ -197,8 +197,6 @@ note:
   type: str
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._deploy import (
     DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, deploy)
@@ -224,7 +222,8 @@ def main():
         result = deploy(p['package'], p['release'], p['install_root'], keep=p['keep'], name_pattern=p['name_pattern'],
                         package_dir=p['package_dir'], check=module.check_mode, lock_timeout=p['lock_timeout'])
     except (PackageError, InvalidName, OSError) as exc:
-        module.fail_json(msg='cannot deploy %s to %s: %s' % (os.path.basename(p['package']), p['install_root'], exc),
+        # The errors name the package (and the member) themselves.
+        module.fail_json(msg='cannot deploy to %s: %s' % (p['install_root'], exc),
                          package=p['package'], install_root=p['install_root'])
     diff = result.pop('diff')
     if module._diff:
