@@ -34,7 +34,7 @@ def test_refusals_name_the_package_and_the_member(tmp_path):
     hostile = write_package(tmp_path, extra=[(pk.tinfo('lib/passwd', 'symlink', linkname='../../etc/passwd'), None)])
     out = modrun.run(server_deploy, {'package': hostile, 'release': 'gray1', 'install_root': root})
     assert out['failed'] is True
-    assert out['msg'].startswith('cannot deploy mygame-gray1-01.tar.gz to %s: ' % root)
+    assert out['msg'].startswith('cannot deploy to %s: mygame-gray1-01.tar.gz: ' % root)
     assert "'lib/passwd'" in out['msg'] and 'leaves the package tree' in out['msg']
     other = write_package(tmp_path, release='production')
     out = modrun.run(server_deploy, {'package': other, 'release': 'gray1', 'install_root': root})
