@@ -8,15 +8,14 @@ with os and hashlib, never with the code under test. The deploy flow does not us
 """
 
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
-import tarfile
 
 import pytest
 
+import flowkit
 import helpers
 import packagekit as pk
 
@@ -66,23 +65,10 @@ def packages(tmp_path_factory):
 
 
 def hostile(path):
-    """A gray1 package with a member escaping the tree, written with tarfile as flowkit._tar does."""
+    """A gray1 package with a member escaping the tree, written with tarfile (flowkit._tar)."""
     os.makedirs(str(path.parent), exist_ok=True)
-    with tarfile.open(str(path), 'w:gz') as tar:
-        def add(name, data=None):
-            info = tarfile.TarInfo(name)
-            if data is None:
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            else:
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
-        add('filecache')
-        add('filecache/gray1.config.zoo', b'{"versions": ["1.0"]}')
-        add('filecache/release_indicator.json', b'{"name": "gray1"}')
-        add('version/gameserver/dev.190199.01/bin/gameserver', program('dev.190199.01'))
-        add('version/gameserver/dev.190199.01/../../../../../evil', b'#!/bin/sh\nrm -rf /\n')
-    return str(path)
+    return flowkit._tar(path, 'gray1', {'versions': ['1.0']},
+                        extra=[('version/gameserver/dev.190199.01/../../../../../evil', b'#!/bin/sh\nrm -rf /\n')])
 
 
 @pytest.fixture
