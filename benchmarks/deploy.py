@@ -39,8 +39,8 @@ def main():
         print('files=%d size=%d MB workdir=%s python=%s cores=%d'
               % (args.files, args.size_mb, work, sys.version.split()[0], os.cpu_count()))
         src = os.path.join(work, 'src')
-        make_tree(src, args.files, args.size_mb * 1024 * 1024, 1, ['lib/dk-server', 'lib/global',
-                                                                    'version/gameserver/dev.1', 'version/vms/dev.1'])
+        tops = ['lib/dk-server', 'lib/global', 'version/gameserver/dev.1', 'version/vms/dev.1']
+        make_tree(src, args.files, args.size_mb * 1024 * 1024, 1, tops)
         config = parse_config({'versions': ['1.2.0']})
         dist = os.path.join(work, 'dist')
         packages = {}

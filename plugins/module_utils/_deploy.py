@@ -273,8 +273,8 @@ def _planned(root, package, name, keep, name_pattern, limits, read):
     build_dir = root.path('builds', release, name.build)
     if not known and os.path.lexists(build_dir):
         raise DeployError('%s: %s exists but no deploy record names it (unpacked by hand, or its record %s was '
-                          'removed): move it away; deploy never overwrites it' % (label, build_dir,
-                                                                                root.record_file(release)))
+                          'removed): move it away; deploy never overwrites it'
+                          % (label, build_dir, root.record_file(release)))
     plan = plan_deploy(records, new, keep, links)
     if plan.unpack and checked is not None:
         _check_space(root, checked.scan.total_size, label)

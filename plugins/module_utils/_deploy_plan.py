@@ -112,8 +112,8 @@ def plan_deploy(records, new, keep, links):
     if existing and new.sha256 and existing[0].sha256 != new.sha256:
         raise DeployError('%s: build %s of release %s is already deployed from a package with another content '
                           '(sha256 %s, this one %s): a build name stands for one package. Build a new build, or '
-                          'remove it from this install root first' % (new.package, new.build, release,
-                                                                       existing[0].sha256[:16], new.sha256[:16]))
+                          'remove it from this install root first'
+                          % (new.package, new.build, release, existing[0].sha256[:16], new.sha256[:16]))
     entry = existing[0] if existing else new
     ordered = [entry] + [b for b in previous if b.build != new.build]
     after = dict(records)
@@ -167,8 +167,8 @@ def listing(records, links, leftovers=()):
     lines = []
     for release in sorted(records):
         for build in records[release]:
-            lines.append('builds/%s/%s  %s sha256:%s' % (release, build.build, build.package, build.sha256[:16]
-                                                      if build.sha256 else '?'))
+            digest = build.sha256[:16] if build.sha256 else '? (not on the host yet)'
+            lines.append('builds/%s/%s  %s sha256:%s' % (release, build.build, build.package, digest))
     lines.extend('%s -> %s' % (path, target) for path, target in sorted(links.items()) if target)
     lines.extend('%s  (left by an interrupted deploy)' % name for name in leftovers)
     return ''.join(line + '\n' for line in sorted(lines))

@@ -269,3 +269,13 @@ def test_a_batch_that_fails_on_every_host_still_writes_the_summary(cmdb, package
     assert len(run.progress) == 1 and '2 of 3 hosts done - 0 changed, 0 unchanged, 2 failed: ' in run.progress[0]
     for host in hosts:
         assert builds(cmdb, host, 'production') == []
+
+
+def test_a_host_without_an_install_root_fails_before_the_copy(cmdb, packages):
+    res = helpers.run(['ansible-playbook', '-i', cmdb['inventory'], PLAYBOOK, '-e', 'target=gs-gray-01',
+                       '-e', 'package=%s' % packages['gray1-190123.01']])
+    assert res.rc == 2, res
+    assert ('gs-gray-01 has no install root: set deploy_install_root or server_start_install_root (an absolute '
+            'path) for it') in res.stdout
+    assert 'mygame-gray1-190123.01.tar.gz: 1 of 1 hosts done - 0 changed, 0 unchanged, 1 failed: gs-gray-01' in res.stdout
+    assert not os.path.exists('/packages/mygame-gray1-190123.01.tar.gz')

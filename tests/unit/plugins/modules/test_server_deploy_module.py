@@ -48,8 +48,8 @@ def test_layout_problems_are_warnings(tmp_path):
     root = str(tmp_path / 'game')
     odd = write_package(tmp_path, extra=[(pk.tinfo('README', data=b'hi'), b'hi')])
     out = modrun.run(server_deploy, {'package': odd, 'release': 'gray1', 'install_root': root})
-    assert out['changed'] is True and out['problems'] == ["unexpected top-level member 'README' (a server package "
-                                                         "holds only filecache, lib, version)"]
+    assert out['changed'] is True
+    assert out['problems'] == ["unexpected top-level member 'README' (a server package holds only filecache, lib, version)"]
     # ansible-core 2.19 returns warnings as structures, older versions as strings
     assert "'README'" in str(out['warnings'])
     assert 'uid' not in out     # no file attributes added: the build directory is build_dir, not path
