@@ -294,3 +294,16 @@ def test_impact_names_owners_routes_and_hosts_to_restart(project):
     assert res['impact']['restart'] == []
     rerun = node(zk, {'release': 'appstore_review', 'config': review, 'append_versions_to_default': True})
     assert rerun['changed'] is False and rerun['impact']['owners'] == [] and rerun['impact']['restart'] == []
+
+
+def test_a_new_build_with_the_same_config_is_a_metadata_only_change(project):
+    zk = project
+    first = node(zk, {'release': 'gray1', 'config': GRAY, 'origin': 'mygame-gray1-190122.02.tar.gz'})
+    assert first['changed'] is True and first['metadata_only'] is True, first
+    assert first['operations'] == [{'op': 'set', 'path': '/releases/gray1'}] and first['revision']
+    assert meta(zk, 'gray1')['package'] == 'mygame-gray1-190122.02.tar.gz'
+    rerun = node(zk, {'release': 'gray1', 'config': GRAY, 'origin': 'mygame-gray1-190122.02.tar.gz'})
+    assert rerun['changed'] is False and 'metadata_only' not in rerun, rerun
+    # A config given without a package keeps the build that is live while the content is the same.
+    same = node(zk, {'release': 'gray1', 'config': GRAY})
+    assert same['changed'] is False and meta(zk, 'gray1')['package'] == 'mygame-gray1-190122.02.tar.gz'

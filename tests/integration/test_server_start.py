@@ -400,3 +400,32 @@ def test_release_selects_the_hosts_it_owns(cmdb, zk):
     assert all(recap[h]['changed'] == 0 for h in recap)
     assert running(cmdb) == {'gs-prod-01': 'production', 'gs-prod-02': 'production', 'gs-review-01': 'appstore_review'}
     assert zk.tree() == tree
+
+
+def test_start_by_section_with_the_contracts_section_data(releases, fleet):
+    """Sections as config.zoo and the demo publish them ({"name": ...} or {}) start with the version of
+    the start-version order: the host's server node in the owning release, then the release's services."""
+    zk = releases
+    c = zk.client
+    put(c, '/releases/production/sections/1002', {'name': 'S2'})
+    put(c, '/releases/production/sections/1004', {})
+    put(c, '/releases/production/sections/1005', {})
+    f = fleet({
+        'by-server-node': {'inner_ip': '10.0.0.1', 'server_start_section_id': '1002'},
+        'by-release': {'inner_ip': '10.0.0.9', 'server_start_section_id': '1004'},
+        'nowhere': {'inner_ip': '10.0.0.8', 'server_start_section_id': '1005'},
+    })
+    res, recap, stats = start(zk, f.inventory())
+    assert recap['by-server-node']['failed'] == 0, res
+    assert f.answer('by-server-node') == {'release': 'production', 'section': '1002', 'version': 'dev.1',
+                                          'pid': f.running('by-server-node', '1002')}
+    # Nothing names a version for section 1004 (its host 10.0.0.9 is no server of production) yet.
+    assert recap['by-release']['failed'] == 1 and recap['nowhere']['failed'] == 1, res
+    assert ('no version of gameserver to start: read /releases/production/sections/1004 (holds {}, no "services"); '
+            '/releases/production/servers/10.0.0.9 (no such node)') in res.stdout, res
+    # A release-wide "services" in config.zoo (kept in the release node) is the last place looked at.
+    put(c, '/releases/production', {'services': {'gameserver': 'dev.2'}})
+    res, recap, stats = start(zk, f.inventory())
+    assert recap['by-release']['failed'] == 0 and recap['nowhere']['failed'] == 0, res
+    assert f.answer('by-release')['version'] == 'dev.2' and f.answer('nowhere')['version'] == 'dev.2'
+    assert f.answer('by-server-node')['version'] == 'dev.1'   # its server node still comes first

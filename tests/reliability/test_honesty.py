@@ -327,3 +327,26 @@ def test_a_lost_reply_is_reported_as_it_was(zk):
             assert all(tag.encode() in data for data in release_items(zk.client).values())
     faultkit.record_rows('reply lost after the transaction (partition longer than the session timeout)', rows)
     assert all(r['partitioned'] for r in rows), rows      # every trial hit a sent transaction
+
+
+# ---- 8. a slow but healthy ensemble never fails a rerun --------------------------------------------
+
+SLOW_TRIALS = 10
+
+
+def test_a_slow_but_healthy_server_never_fails_a_full_rerun(zk):
+    """Every answer held 0.4 s by a proxy (a busy server): a `verify: full` rerun of 2,000 nodes takes
+    several times its `timeout` of 1.5 s in all and still succeeds, because the deadline is per answer."""
+    import zkproxy
+    config = faultkit.sections_config('s', 2000)
+    res, task, dummy = publish(zk, {'config': config})
+    assert res.rc == 0, res
+    rows = []
+    with zkproxy.ZkProxy(zk.server.port, delay=0.4) as proxy:
+        for trial in range(SLOW_TRIALS):
+            res, task, took = publish(zk, {'hosts': proxy.hosts + zk.chroot, 'config': config, 'timeout': 1.5})
+            rows.append({'trial': trial, 'rc': res.rc, 'changed': (task or {}).get('changed'),
+                         'zk_seconds': (task or {}).get('zk_seconds'), 'msg': ((task or {}).get('msg') or '')[:120]})
+            assert res.rc == 0 and task['changed'] is False, res
+            assert task['zk_seconds'] > 1.5, task     # the reads outlasted the timeout, answer by answer
+    faultkit.record_rows('slow server (every answer held 0.4 s), timeout 1.5 s', rows)
