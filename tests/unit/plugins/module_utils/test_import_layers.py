@@ -55,6 +55,8 @@ ALLOWED = {
     '_archive_writer.py': {'_archive', '_pkgname'},
     '_server_package.py': {'_archive', '_archive_writer', '_config', '_names', '_pkgname'},
     '_upgrade.py': {'_archive', '_archive_writer', '_pkgname'},
+    '_deploy_plan.py': {'_archive', '_pkgname'},
+    '_deploy.py': {'_archive', '_archive_writer', '_deploy_plan', '_names', '_pkgname', '_server_package'},
     '_service.py': {'_config', '_lookup', '_names', '_start_version'},
     '_process.py': {'_service'},
     '_cmdb.py': {'_names'},

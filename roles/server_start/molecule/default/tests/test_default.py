@@ -25,6 +25,16 @@ def pid(host):
     return int(pid_file.content_string.strip())
 
 
+def test_the_package_was_deployed_by_the_deploy_role(host, state):
+    game = os.path.realpath(os.path.join(WORK, 'game'))
+    build = os.path.join(game, 'builds', 'production', '190122.01')
+    version = host.file(os.path.join(game, 'version', 'gameserver', state['version']))
+    assert version.is_symlink and version.linked_to == os.path.join(build, 'version', 'gameserver', state['version'])
+    assert host.file(os.path.join(game, 'current', 'production')).linked_to == build
+    assert host.file(os.path.join(build, 'lib', 'README')).is_file
+    assert host.file(os.path.join(game, 'packages', 'mygame-production-190122.01.tar.gz')).is_file
+
+
 def test_the_service_runs_with_its_release(host, pid, state):
     proc = host.process.get(pid=pid)
     program = os.path.join(WORK, 'game', 'version', 'gameserver', state['version'], 'bin', 'gameserver')
