@@ -210,5 +210,3 @@ def lookups(inventory, tmp_path, questions):
     res = helpers.run(['ansible-playbook', '-i', inventory, str(playbook)])
     assert res.rc == 0, res
     return json.loads(out.read_text())
-
-

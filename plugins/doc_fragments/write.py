@@ -47,7 +47,7 @@ options:
     description:
       - The CMDB hosts to judge the impact against, each a mapping with C(name), C(inner_ip) and
         C(section_ids) (what the C(gameops.elastic_release.cmdb) inventory gives each host). The hosts
-        whose service must restart because of the change are listed in RV(impact.hosts).
+        whose service must restart because of the change are listed in the C(hosts) of RV(impact).
       - The flows pass every host of the inventory.
     type: list
     elements: dict

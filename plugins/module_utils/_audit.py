@@ -131,7 +131,7 @@ def _foreign(rmap):
                 if canonical is None:
                     out.append(Finding('warning', 'foreign_node', '%s/%s/%s/%s is not a valid %s: lookups skip it; the '
                                        'next publish of %s removes it' % (RELEASES_ROOT, release, kind, stored,
-                                                                           KIND_LABEL[kind], release), [stored], [release]))
+                                                                          KIND_LABEL[kind], release), [stored], [release]))
                 elif canonical != stored:
                     out.append(Finding('warning', 'non_canonical_name', '%s/%s/%s/%s is %s written another way: lookups '
                                        'read it as %s; the next publish of %s renames it'
@@ -207,7 +207,7 @@ def _hosts(rmap, registry, hosts):
                 if location and where and where != location:
                     out.append(Finding('warning', 'server_wrong_location', 'server %s of release %s is host %s in deploy '
                                        'location %s, but the registry puts %s in %s' % (ip, release, host.get('name'), where,
-                                                                                       release, location), [ip], [release]))
+                                                                                        release, location), [ip], [release]))
     for host in hosts:
         out.extend(_startable(rmap, host))
     return out

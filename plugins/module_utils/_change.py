@@ -286,7 +286,7 @@ def _prepare_append(ctx, change, prep):
     present = ctx.map().items(default, 'versions')
     aplan = plan_append(dsnap, versions, present)
     appended = set(dsnap.meta.get('appended') or []) | set(v for v in versions if v not in present or
-                                                         v in (dsnap.meta.get('appended') or []))
+                                                           v in (dsnap.meta.get('appended') or []))
     new_meta = dict(dsnap.meta)
     if appended:
         new_meta['appended'] = sorted(appended)

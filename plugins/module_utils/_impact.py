@@ -131,8 +131,8 @@ def table(impact):
         lines.append('%-8s %-22s %s -> %s' % (LABEL[row['kind']], row['name'], row['from'] or '(none)', row['to'] or '(none)'))
     for row in impact['versions']:
         lines.append('%-8s %-22s %s (%s) -> %s (%s)' % ('version', row['version'], row['from']['release'] or '(none)',
-                                                       row['from']['global_url'] or '-', row['to']['release'] or '(none)',
-                                                       row['to']['global_url'] or '-'))
+                                                        row['from']['global_url'] or '-', row['to']['release'] or '(none)',
+                                                        row['to']['global_url'] or '-'))
     for row in impact['global_urls']:
         lines.append('%-8s %-22s %s -> %s' % ('url', row['release'], row['from'] or '(none)', row['to'] or '(none)'))
     for row in impact['data']:

@@ -43,7 +43,6 @@ class InvalidName(ValueError):
     """An invalid release, version, section id or IP. The message names the value and the rule."""
 
 
-
 def _show(value):
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + '...'
@@ -54,8 +53,8 @@ def validate_release(name, what='release'):
         raise InvalidName('invalid %s name %s: must be a string' % (what, _show(name)))
     if not RELEASE_RE.match(name):
         raise InvalidName('invalid %s name %s: must match ^[a-z][a-z0-9_]{0,63}$ '
-                         '(lower-case letter first, then lower-case letters, digits or _, '
-                         'at most 64 characters)' % (what, _show(name)))
+                          '(lower-case letter first, then lower-case letters, digits or _, '
+                          'at most 64 characters)' % (what, _show(name)))
     if name in RESERVED_RELEASES:
         raise InvalidName('invalid %s name %s: the name is reserved' % (what, _show(name)))
     return name
@@ -80,7 +79,7 @@ def validate_item(kind, name):
             # A zone id ("fe80::1%eth0") names an interface of one host: meaningless as a key
             # other hosts look up, and free text (spaces, control characters) after the '%'.
             raise InvalidName('invalid %s %s: an IPv6 zone id (%%...) is not allowed in an inner IP'
-                             % (label, _show(name)))
+                              % (label, _show(name)))
         try:
             address = ipaddress.ip_address(name)
         except ValueError:
@@ -89,12 +88,12 @@ def validate_item(kind, name):
             # Python versions print these differently (::ffff:a00:1 or ::ffff:10.0.0.1): one
             # host must have one node name, so the IPv4 form is the only accepted spelling.
             raise InvalidName('invalid %s %s: an IPv4-mapped IPv6 address; write the IPv4 address %s'
-                             % (label, _show(name), address.ipv4_mapped))
+                              % (label, _show(name), address.ipv4_mapped))
         return str(address)
     if name in ('.', '..') or not ITEM_RE.match(name):
         raise InvalidName('invalid %s %s: must be 1-200 characters of letters, digits and '
-                         '_ . : # @ + = , ~ - (no "/", spaces, control characters, '
-                         'and not "." or "..")' % (label, _show(name)))
+                          '_ . : # @ + = , ~ - (no "/", spaces, control characters, '
+                          'and not "." or "..")' % (label, _show(name)))
     return name
 
 
@@ -114,7 +113,7 @@ def stored_item(kind, name):
 def validate_admin_root(path):
     if not isinstance(path, str) or not path.startswith('/') or path == '/' or path.endswith('/'):
         raise InvalidName('invalid admin root %s: must be an absolute znode path such as '
-                         '/elastic_release' % _show(path))
+                          '/elastic_release' % _show(path))
     for part in path.split('/')[1:]:
         if part in ('', '.', '..', 'zookeeper') or not ITEM_RE.match(part):
             raise InvalidName('invalid admin root %s: bad path component %s' % (_show(path), _show(part)))

@@ -167,7 +167,7 @@ def list_revisions(session, release, admin_root, node_bytes=DEFAULT_MAX_REQUEST_
             continue
         doc = decode_revision(entry[0], '%s/%s' % (hpath, name))
         row = dict((k, doc.get(k)) for k in ('time', 'operator', 'package', 'action', 'digest_before', 'digest_after',
-                                              'moves', 'txn', 'linked'))
+                                             'moves', 'txn', 'linked'))
         row['revision'] = name
         before = doc.get('before') or {}
         row['release_existed_before'] = bool(before.get('exists')) if doc.get('format', 1) < 2 \

@@ -106,10 +106,12 @@ def _check_sizes(session, opts, prep, out):
         return
     if not opts.allow_chunked or prep.single is None:
         releases = ', '.join(sorted(prep.locks))
-        how = ('set allow_chunked=true to write it in several transactions (not atomic for readers), or raise '
-               'max_request_bytes together with the servers\' jute.maxbuffer') if prep.single is not None else (
-               'a change of several releases is never split: make it smaller (move fewer items at a time), or '
-               'raise max_request_bytes together with the servers\' jute.maxbuffer')
+        if prep.single is not None:
+            how = ('set allow_chunked=true to write it in several transactions (not atomic for readers), or raise '
+                   'max_request_bytes together with the servers\' jute.maxbuffer')
+        else:
+            how = ('a change of several releases is never split: make it smaller (move fewer items at a time), or '
+                   'raise max_request_bytes together with the servers\' jute.maxbuffer')
         raise ZkRequestTooLarge(
             'the change to %s is %d operations in a %d-byte request, over the %d-byte limit of one '
             'ZooKeeper transaction (jute.maxbuffer); nothing was written. %s%s'
@@ -231,7 +233,7 @@ def _commit_chunked(session, opts, prep, fences, chroot, what):
     rpath = release_path(release)
     pending = dict(meta or {}, pending={'revision': prep.revisions.get(release), 'started': int(time.time())})
     head = list(prep.book)
-    ops = [op for op in plan.ops]
+    ops = list(plan.ops)
     if snap.exists:
         head.append(('set', rpath, encode(pending), snap.meta_stat.version))
         final_version = snap.meta_stat.version + 1

@@ -25,11 +25,12 @@ import time
 from . import _zkbase
 from ._zklock import Locks
 from ._zkread import Reads
-# The errors, the connection defaults and kazoo's exceptions module, for every caller of the session.
-from ._zkbase import (CONNECTION_DEFAULTS, ENV_HOSTS, HAS_KAZOO, KAZOO_IMPORT_ERROR, ZkBusy,  # noqa: F401
+# The errors, the connection defaults and kazoo's exceptions module, for every caller of the session
+# (re-exported: callers import them from here).
+from ._zkbase import (CONNECTION_DEFAULTS, ENV_HOSTS, HAS_KAZOO, KAZOO_IMPORT_ERROR, ZkBusy,  # noqa: F401  pylint: disable=unused-import
                       ZkConflict, ZkError, ZkLocked, ZkRequestTooLarge, ZkUnavailable, describe, kex, load_client,
                       secs)
-from ._zkproto import multi_op_bytes as request_size  # noqa: F401  (with the rest of the jute encoding)
+from ._zkproto import multi_op_bytes as request_size  # noqa: F401  pylint: disable=unused-import
 
 
 class _LastConnectionError(logging.Handler):

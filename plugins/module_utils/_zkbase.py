@@ -67,7 +67,6 @@ UNLOCK_WAIT = 3.0
 logging.getLogger('kazoo').addHandler(logging.NullHandler())
 
 
-
 class ZkError(Exception):
     """A ZooKeeper operation that failed; the message names the path and the operation."""
 

@@ -29,7 +29,16 @@ description:
     size and impact). The ZooKeeper connection comes from the inventory's C(elastic_release_zk_*) variables.
 author:
   - GameOps release engineering (@gameops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:

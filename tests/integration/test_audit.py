@@ -46,8 +46,9 @@ def project(zk):
     return zk
 
 
-def audit(zk, registry=REGISTRY, hosts=HOSTS):
-    return modrun.run(release_audit, {'hosts': zk.hosts, 'registry': registry, 'cmdb_hosts': hosts})
+def audit(zk, registry=None, hosts=None):
+    return modrun.run(release_audit, {'hosts': zk.hosts, 'registry': REGISTRY if registry is None else registry,
+                                      'cmdb_hosts': HOSTS if hosts is None else hosts})
 
 
 def test_clean_tree_has_no_finding(project):

@@ -16,6 +16,7 @@ from flowkit import TIMES, children, expected_state, flow, lookups, release_stat
 
 # ---- the life of a game project ------------------------------------------------------------------
 
+
 def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
     client = zk.client
     prod, gray_a, gray_b, review = (packages['production-190122.01'], packages['gray1-190122.01'],

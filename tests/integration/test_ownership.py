@@ -10,10 +10,9 @@ import json
 
 import pytest
 
-import helpers
 import modrun
 from ansible_collections.gameops.elastic_release.plugins.modules import (release_lookup, zk_release_move,
-                                                                        zk_release_node, zk_release_revision)
+                                                                         zk_release_node, zk_release_revision)
 
 SERVICE = {'services': {'gameserver': 'dev.190122.01'}}
 PRODUCTION = {

@@ -144,7 +144,7 @@ NS_NODE = 'zk_release_node'
 
 def test_large_release_stays_changeable_removable_and_restorable(zk, tmp_path):
     rng = random.Random(7)
-    sections = dict(('%d' % (10000 + i), {'blob': base64.b64encode(bytes(rng.getrandbits(8) for _ in range(760))).decode()})
+    sections = dict(('%d' % (10000 + i), {'blob': base64.b64encode(bytes(rng.getrandbits(8) for dummy in range(760))).decode()})
                     for i in range(2000))
     config = {'global_url': 'http://10.0.0.5:9000', 'versions': ['1.0.0'], 'sections': sections}
     path = tmp_path / ('%s.config.zoo' % RELEASE)

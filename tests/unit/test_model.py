@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils import (_config, _lookup, _names, _plan, _revisions,
-                                                                            _snapshot, _state, _zk)
+                                                                              _snapshot, _state, _zk)
 
 
 @pytest.mark.parametrize('name', ['production', 'gray1', 'appstore_review', 'a', 'a' * 64])

@@ -21,8 +21,9 @@ def names(path, pattern):
     return parts[1], parts[2]
 
 
-def check(flow, registry=REGISTRY, groups=GROUPS, read=None, **params):
-    return F.check(F.FlowParams(flow, cwd='/work', **params), registry, groups, names, read)
+def check(flow, registry=None, groups=None, read=None, **params):
+    return F.check(F.FlowParams(flow, cwd='/work', **params), REGISTRY if registry is None else registry,
+                   GROUPS if groups is None else groups, names, read)
 
 
 def test_a_good_gray_publish_resolves_the_package_path(tmp_path):
