@@ -74,6 +74,13 @@ def check(params, registry, groups, package_name=None, read_package=None):
     release = params.release
     if spec.get('no_release') and not release:
         return problems, info
+    if flow == 'deploy' and not release and params.package and package_name is not None:
+        # A deploy takes its release from the package name (-e release=..., when given, must match).
+        try:
+            release = params.release = package_name(params.package, params.name_pattern)[0]
+            info['release'] = release
+        except ValueError:
+            pass
     if not release:
         problems.append('missing parameter release: pass -e release=<release name>')
     else:
@@ -97,6 +104,7 @@ def check(params, registry, groups, package_name=None, read_package=None):
                         'location, got %r' % (release, entry))
         kind = None
     info['registry_entry'] = entry
+    info['location_group'] = 'location_%s' % group_suffix(location) if location else None
     if kind and spec['type'] and kind != spec['type']:
         if flow == 'promote' or spec.get('items'):
             problems.append('release %s is registered as a %s release: the %s flow works on gray releases'

@@ -55,6 +55,7 @@ options:
   release:
     description:
       - The release parameter of the flow (C(-e release=...)). For C(promote), the gray release to promote.
+        For C(deploy), when not given, the release in the package name.
     type: str
   package:
     description:
@@ -160,6 +161,9 @@ flow_info:
     registry_entry:
       description: The release's registry entry.
       type: dict
+    location_group:
+      description: The CMDB inventory group of the release's deploy location (C(location_<name>)), or null.
+      type: str
     steps:
       description: The moves of a widen or narrow, one mapping (C(sections), C(servers)) per step.
       type: list
