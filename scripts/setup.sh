@@ -120,5 +120,5 @@ fi
 "$PYTHON" scripts/ansible_test_bootstrap.py
 
 core=$("$PYTHON" -c 'from ansible.release import __version__; print(__version__)')
-log "done: .venv has Python $base_version and ansible-core $core"
+log "done in ${SECONDS}s: .venv has Python $base_version and ansible-core $core"
 log "use it in your shell with: . .venv/bin/activate"

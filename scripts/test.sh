@@ -156,34 +156,41 @@ step_readme() { run_pytest tests/newcomer/test_readme.py; }
 step_newcomer() { run_pytest tests/newcomer/test_clean_clone.py; }
 
 # --- supported versions -----------------------------------------------------------------------
-# The README claims ansible-core 2.16 to 2.19 for the modules and plugins, and 2.19 for the flows.
-# The oldest and the newest each get a virtual environment of their own under .build/matrix (from
-# PyPI: requirements.txt's runtime packages with ansible-core pinned to that minor version, and
-# pytest; nothing else), made by the oldest (for 2.16) or newest (for 2.19) Python that
-# ansible-core supports on the controller and that is installed here (Debian 12 has 3.11;
-# python3.10 or python3.13 are used when found on PATH or under pyenv). They run the unit tests and
-# a core slice of the integration tests: the write, revision and lookup modules, server_start, and
-# on 2.19 the flows end to end. The environments are kept and reused while the requirements are
-# unchanged.
+# The README claims ansible-core 2.16 to 2.19 for the modules and plugins (the flows need 2.19,
+# which the pytest step runs). The oldest and the newest each get a virtual environment of their
+# own under .build/matrix (from PyPI: requirements.txt's runtime packages with ansible-core pinned
+# to that minor version, and pytest; nothing else), made by the oldest (for 2.16) or newest (for
+# 2.19) Python that ansible-core supports on the controller and that is installed here (Debian 12
+# has 3.11; python3.10 or python3.13 are used when found on PATH or under pyenv). Each runs the unit
+# tests and a core slice of the integration tests: every module and plugin once through a real
+# ansible run (check, run, rerun where the module writes). The environments are kept and reused
+# while the requirements are unchanged.
 MATRIX_CORES=${MATRIX_CORES:-2.16 2.19}
-MATRIX_TESTS=(tests/unit tests/integration/test_zk_release_node.py tests/integration/test_zk_release_revision.py
-              tests/integration/test_release_lookup.py
+MATRIX_TESTS=(tests/unit
+              tests/integration/test_zk_release_node.py::test_publish_check_then_real_then_idempotent
+              tests/integration/test_zk_release_node.py::test_replace_removes_what_is_gone_and_merge_keeps_it
+              tests/integration/test_zk_release_node.py::test_package_option_reads_config_and_indicator_from_the_archive
+              tests/integration/test_zk_release_node.py::test_module_defaults_group_and_env_fallback
+              tests/integration/test_zk_release_revision.py
+              tests/integration/test_release_lookup.py::test_lookup_answers_per_contract
               tests/integration/test_server_start.py::test_module_looks_up_the_section
-              tests/integration/test_flows.py::test_life_of_a_game_project)
-# What ansible-core < 2.19 does not run, and why (the README's claim says the same):
-#  - the flows (test_life_of_a_game_project): the validate role's check task relies on 2.19's
-#    templating. Before 2.19, Jinja2 resolves every variable a template names before evaluating
-#    it (even behind an `if`), and Ansible templates a task variable as soon as it is resolved,
-#    raising its error at once; so on a flow without a package (rollback, retire, a missing
-#    -e package) the package_release filter and the package_info lookup on '' fail the whole task
-#    ("An unhandled exception occurred while templating ..."). Also, `none` renders as '' there,
-#    so an unregistered release is reported as a malformed registry entry.
+              tests/integration/test_server_start.py::test_lookup_plugin
+              tests/integration/test_package_modules.py::test_server_package_check_run_rerun_and_read_back
+              tests/integration/test_package_modules.py::test_package_info_lookup_answers_as_the_module
+              tests/integration/test_package_modules.py::test_upgrade_package_check_build_rerun_verify
+              tests/integration/test_package_modules.py::test_filters)
+# What ansible-core < 2.19 does not run, and why:
 #  - tests/unit/test_service.py imports ansible.module_utils.testing, new in 2.19.
 #  - two tests compare 2.19's output formats: `ansible-inventory --list` writes unsafe strings as
 #    {"__ansible_unsafe": ...} (2.16: plain strings) and warnings are not wrapped (2.16 wraps
 #    [WARNING] lines at 80 columns).
+# (The flows fail on 2.16 to 2.18 in the validate role's check task, which relies on 2.19's
+# templating: before 2.19, Jinja2 resolves every variable a template names before evaluating it,
+# even behind an `if`, and Ansible templates a task variable as soon as it is resolved, raising
+# its error at once; so on a flow without a package (rollback, retire, a missing -e package) the
+# package_release filter and the package_info lookup on '' fail the whole task. And `none` renders
+# as '' there, so an unregistered release is reported as a malformed registry entry.)
 MATRIX_BEFORE_2_19_IGNORE=(--ignore=tests/unit/test_service.py
-                           --deselect=tests/integration/test_flows.py::test_life_of_a_game_project
                            --deselect=tests/unit/test_cmdb_inventory.py::test_groups_hostvars_and_constructed_options
                            --deselect=tests/unit/test_cmdb_inventory.py::test_http_source)
 MATRIX_DETAILS=()

@@ -81,7 +81,11 @@ def test_first_command_in_a_clean_clone(tmp_path):
     proc = subprocess.run(['bash', '-c', first], cwd=clone, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=2400, check=False)
     out = proc.stdout
-    assert proc.returncode == 0, out[-10000:]
+    log = os.path.join(ROOT, '.build', 'newcomer-clean-clone.log')
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, 'w', encoding='utf-8') as handle:
+        handle.write(out)
+    assert proc.returncode == 0, 'see %s\n%s' % (log, out[-10000:])
 
     # setup made the clone's .venv with Debian's python3 and showed pip at work
     with open(os.path.join(clone, '.venv', 'pyvenv.cfg')) as handle:

@@ -73,6 +73,9 @@ def test_readme_commands_work_as_printed(tmp_path):
         # whatever happened: no ZooKeeper or game service left running
         subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'demo.sh'), 'stop'], cwd=ROOT,
                        capture_output=True, timeout=120, check=False)
+    log = os.path.join(ROOT, '.build', 'readme-commands.log')
+    with open(log, 'w', encoding='utf-8') as handle:
+        handle.write(proc.stdout)
     parts = proc.stdout.split('\n' + MARK)
     ran = {}
     for part in parts[1:]:
