@@ -83,20 +83,24 @@ done
 # pip's output with the elapsed time in front, and a line every 15 s while pip is quiet (it says
 # nothing while it unpacks and installs the packages it downloaded).
 show_progress() {
-    local start=$SECONDS line rc
+    local start=$SECONDS last=$SECONDS line rc
     while true; do
         line=
-        if IFS= read -r -t 15 line; then
+        rc=0
+        IFS= read -r -t 15 line || rc=$?
+        if [ "$rc" -eq 0 ]; then
             printf '[setup] %4ds  %s\n' $((SECONDS - start)) "$line"
-        else
-            rc=$?
-            if [ "$rc" -gt 128 ]; then
-                [ -n "$line" ] && printf '[setup] %4ds  %s\n' $((SECONDS - start)) "$line"
-                printf '[setup] %4ds  ... pip is still working\n' $((SECONDS - start))
-                continue
-            fi
-            [ -n "$line" ] && printf '[setup] %4ds  %s\n' $((SECONDS - start)) "$line"
-            break
+            last=$SECONDS
+            continue
+        fi
+        if [ -n "$line" ]; then
+            printf '[setup] %4ds  %s\n' $((SECONDS - start)) "$line"
+            last=$SECONDS
+        fi
+        [ "$rc" -gt 128 ] || break          # end of pip's output; above 128: the 15 s passed
+        if ((SECONDS - last >= 15)); then
+            printf '[setup] %4ds  ... pip is still working\n' $((SECONDS - start))
+            last=$SECONDS
         fi
     done
 }
