@@ -12,14 +12,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-VENV=$ROOT/.venv
-PYTHON=$VENV/bin/python
-if [ ! -x "$PYTHON" ]; then
-    echo "demo.sh: no virtual environment in $VENV: run bash scripts/setup.sh first" >&2
-    exit 2
-fi
-export VIRTUAL_ENV=$VENV
-export PATH=$VENV/bin:$PATH
+# shellcheck source=scripts/venv.sh
+. "$ROOT/scripts/venv.sh"
 export ANSIBLE_HOME=$ROOT/.build/ansible-home
 export PYTHONDONTWRITEBYTECODE=1
 

@@ -24,15 +24,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
-VENV=$ROOT/.venv
-PYTHON=$VENV/bin/python
-if [ ! -x "$PYTHON" ]; then
-    echo "test.sh: no virtual environment in $VENV: run bash scripts/setup.sh first" >&2
-    exit 2
-fi
-# The environment's tools (ansible-test, ansible-lint, molecule, ansible-playbook, ...) first.
-export VIRTUAL_ENV=$VENV
-export PATH=$VENV/bin:$PATH
+# shellcheck source=scripts/venv.sh
+. "$ROOT/scripts/venv.sh"
 PYVER=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 BUILD=$ROOT/.build
 NAMESPACE=gameops
