@@ -1,15 +1,12 @@
 # Entry points; the scripts do the work (CI runs .ci/run: scripts/setup.sh && scripts/test.sh).
 # Every target but setup and clean needs .venv, which `make setup` (scripts/setup.sh) makes.
-.PHONY: setup test test-all lint sanity pytest unit integration reliability molecule demo readme matrix newcomer clean
+.PHONY: setup test lint sanity pytest unit integration reliability molecule demo readme matrix newcomer clean
 
 setup:
 	bash scripts/setup.sh
 
 test:
 	bash scripts/test.sh
-
-test-all:
-	bash scripts/test.sh all
 
 lint sanity pytest unit integration reliability molecule readme matrix newcomer:
 	bash scripts/test.sh $@
