@@ -1,5 +1,6 @@
 # Entry points; the scripts do the work (CI runs .ci/run: scripts/setup.sh && scripts/test.sh).
-.PHONY: setup test lint sanity pytest unit integration molecule demo clean
+# Every target but setup and clean needs .venv, which `make setup` (scripts/setup.sh) makes.
+.PHONY: setup test lint sanity pytest unit integration reliability molecule demo readme matrix newcomer clean
 
 setup:
 	bash scripts/setup.sh
@@ -7,27 +8,14 @@ setup:
 test:
 	bash scripts/test.sh
 
-lint:
-	bash scripts/test.sh lint
-
-sanity:
-	bash scripts/test.sh sanity
-
-pytest:
-	bash scripts/test.sh pytest
-
-unit:
-	bash scripts/test.sh unit
-
-integration:
-	bash scripts/test.sh integration
-
-molecule:
-	bash scripts/test.sh molecule
+lint sanity pytest unit integration reliability molecule readme matrix newcomer:
+	bash scripts/test.sh $@
 
 demo:
 	bash scripts/demo.sh
 
-# Build artefacts only; ansible-test keeps its virtual environments in ~/.ansible/test.
+# Build artefacts, the virtual environments (.venv and .build/matrix) included; ansible-test keeps
+# its virtual environments in ~/.ansible/test. A kept demo ZooKeeper is stopped first.
 clean:
-	rm -rf .build tests/output
+	-bash scripts/demo.sh stop
+	rm -rf .build .venv tests/output

@@ -192,6 +192,12 @@ def main():
 
     say('1. Start a standalone ZooKeeper on 127.0.0.1 and create the project chroot %s' % CHROOT)
     zk = zkserver.Standalone(workdir=os.path.join(WORK, 'zk')).start()
+    # ZooKeeper answers "ruok" (what start() waits for) as soon as its port listens, but closes
+    # sessions ("ZooKeeperServer not running") until it serves; kazoo would print each closed
+    # attempt as "Connection dropped: socket connection broken". Connect once srvr reports a mode.
+    deadline = time.time() + 60
+    while zk.node.mode() is None and time.time() < deadline:
+        time.sleep(0.1)
     hosts_up = []
     try:
         admin = KazooClient(hosts=zk.hosts, timeout=10)
@@ -241,7 +247,12 @@ def main():
         for host, (ip, release) in sorted(HOSTS.items()):
             root = os.path.join(WORK, 'hosts', ip)
             with tarfile.open(package(release)) as tar:
-                tar.extractall(root, filter='data')
+                # Extraction filters came in Python 3.11.4; Debian 12 has 3.11.2. The packages
+                # were built above and checked by the flows' package_info lookup.
+                if hasattr(tarfile, 'data_filter'):
+                    tar.extractall(root, filter='data')
+                else:
+                    tar.extractall(root)
             hosts_up.append(root)
         extra = os.path.join(WORK, 'start-vars.yml')
         with open(extra, 'w') as f:

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite, in order: ansible-lint, ansible-test sanity, pytest (tests/unit,
 # tests/integration and tests/reliability against real ZooKeeper servers: standalone, a 3-node
-# ensemble, digest auth, TLS), molecule scenarios, and the main job (scripts/demo.sh).
+# ensemble, digest auth, TLS), molecule scenarios, the README's commands as printed (they include
+# the main job, scripts/demo.sh), the supported ansible-core versions (matrix), and the README's
+# first command in a clean clone with a clean HOME and a new virtual environment from PyPI
+# (newcomer).
 #
-#   bash scripts/test.sh                   every step
+#   bash scripts/test.sh                   every step: lint sanity pytest molecule readme matrix newcomer
 #   bash scripts/test.sh lint sanity ...   only these steps; also: unit, integration, reliability
-#                                          (pytest on one folder), pytest (all three), molecule, demo
+#                                          (pytest on one folder), pytest (all three), molecule,
+#                                          demo (scripts/demo.sh alone), readme, matrix, newcomer
 #
 # Every step runs even when an earlier one failed; the exit status is non-zero if any failed.
-# Run scripts/setup.sh first (it installs ZooKeeper, the Python tools and ansible-test's pip
-# bootstrap). Tools that write under $HOME are pointed at .build/ instead, except ansible-test,
-# which keeps its virtual environments in ~/.ansible/test so that later runs are quick.
+# Run scripts/setup.sh first: it makes the virtual environment .venv that every step uses (no
+# need to activate it), installs ZooKeeper and writes ansible-test's pip bootstrap. Tools that
+# write under $HOME are pointed at .build/ instead, except ansible-test, which keeps its virtual
+# environments in ~/.ansible/test so that later runs are quick.
 
 # The step_* functions are called through run_step "step_$name": they are not unreachable.
 # shellcheck disable=SC2317
@@ -19,7 +24,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
-PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+# shellcheck source=scripts/venv.sh
+. "$ROOT/scripts/venv.sh"
 PYVER=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 BUILD=$ROOT/.build
 NAMESPACE=gameops
@@ -102,20 +108,29 @@ step_sanity() {
 }
 
 # --- pytest -------------------------------------------------------------------------------------
-# Exit code 5 (no test collected) is a failure like any other non-zero code.
+# pytest_with PYTHON LABEL ARGS...: pytest of that interpreter; its closing line is kept for the
+# summary. Exit code 5 (no test collected) is a failure like any other non-zero code.
+PYTEST_LINES=()
+pytest_with() {
+    local python=$1 label=$2 rc line
+    shift 2
+    "$python" -m pytest -p no:cacheprovider -ra "$@" 2>&1 | tee "$PYTEST_LOG"
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 5 ] && echo "pytest collected no test (exit 5): failing"
+    line=$(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG" | tail -n 1)
+    PYTEST_LINES+=("$label: ${line:-no closing line (exit $rc)}")
+    return "$rc"
+}
 run_pytest() {
-    local dirs=() d rc
+    local dirs=() d
     for d in "$@"; do
-        [ -d "$d" ] && dirs+=("$d")
+        [ -e "$d" ] && dirs+=("$d")
     done
     if ((${#dirs[@]} == 0)); then
         echo "no test folder among: $* (pytest would collect nothing): failing"
         return 5
     fi
-    "$PYTHON" -m pytest -p no:cacheprovider -ra "${dirs[@]}" 2>&1 | tee "$PYTEST_LOG"
-    rc=${PIPESTATUS[0]}
-    [ "$rc" -eq 5 ] && echo "pytest collected no test (exit 5): failing"
-    return "$rc"
+    pytest_with "$PYTHON" "${dirs[*]}" "${dirs[@]}"
 }
 step_pytest() { run_pytest tests/unit tests/integration tests/reliability; }
 step_unit() { run_pytest tests/unit; }
@@ -124,6 +139,142 @@ step_reliability() { run_pytest tests/reliability; }
 
 # --- the main job (README): the example project's release flows end to end -----------------------
 step_demo() { bash scripts/demo.sh; }
+
+# --- the README as a newcomer reads it ------------------------------------------------------------
+# readme: every shell block of README.md, run as printed at the checkout root with a clean HOME
+# (the demo with --keep, then the flows, lookups and the installed collection against its
+# ZooKeeper). newcomer: the README's first command in a clean clone, with a clean HOME and a new
+# .venv from PyPI (it downloads every Python package: about 10 s on a quiet machine here).
+step_readme() { run_pytest tests/newcomer/test_readme.py; }
+step_newcomer() { run_pytest tests/newcomer/test_clean_clone.py; }
+
+# --- supported versions -----------------------------------------------------------------------
+# The README claims ansible-core 2.16 to 2.19 for the modules and plugins (the flows need 2.19,
+# which the pytest step runs). The oldest and the newest each get a virtual environment of their
+# own under .build/matrix (from PyPI: requirements.txt's runtime packages with ansible-core pinned
+# to that minor version, and pytest; nothing else), made by the oldest (for 2.16) or newest (for
+# 2.19) Python that ansible-core supports on the controller and that is installed here (Debian 12
+# has 3.11; python3.10 or python3.13 are used when found on PATH or under pyenv). Each runs the unit
+# tests and a core slice of the integration tests: every module and plugin once through a real
+# ansible run (check, run, rerun where the module writes). The environments are kept and reused
+# while the requirements are unchanged.
+MATRIX_CORES=${MATRIX_CORES:-2.16 2.19}
+MATRIX_TESTS=(tests/unit
+              tests/integration/test_zk_release_node.py::test_publish_check_then_real_then_idempotent
+              tests/integration/test_zk_release_node.py::test_replace_removes_what_is_gone_and_merge_keeps_it
+              tests/integration/test_zk_release_node.py::test_package_option_reads_config_and_indicator_from_the_archive
+              tests/integration/test_zk_release_node.py::test_module_defaults_group_and_env_fallback
+              tests/integration/test_zk_release_revision.py
+              tests/integration/test_release_lookup.py::test_lookup_answers_per_contract
+              tests/integration/test_server_start.py::test_module_looks_up_the_section
+              tests/integration/test_server_start.py::test_lookup_plugin
+              tests/integration/test_package_modules.py::test_server_package_check_run_rerun_and_read_back
+              tests/integration/test_package_modules.py::test_package_info_lookup_answers_as_the_module
+              tests/integration/test_package_modules.py::test_upgrade_package_check_build_rerun_verify
+              tests/integration/test_package_modules.py::test_filters)
+# What ansible-core < 2.19 does not run, and why:
+#  - tests/unit/test_service.py imports ansible.module_utils.testing, new in 2.19.
+#  - two tests compare 2.19's output formats: `ansible-inventory --list` writes unsafe strings as
+#    {"__ansible_unsafe": ...} (2.16: plain strings) and warnings are not wrapped (2.16 wraps
+#    [WARNING] lines at 80 columns).
+# (The flows fail on 2.16 to 2.18 in the validate role's check task, which relies on 2.19's
+# templating: before 2.19, Jinja2 resolves every variable a template names before evaluating it,
+# even behind an `if`, and Ansible templates a task variable as soon as it is resolved, raising
+# its error at once; so on a flow without a package (rollback, retire, a missing -e package) the
+# package_release filter and the package_info lookup on '' fail the whole task. And `none` renders
+# as '' there, so an unregistered release is reported as a malformed registry entry.)
+MATRIX_BEFORE_2_19_IGNORE=(--ignore=tests/unit/test_service.py
+                           --deselect=tests/unit/test_cmdb_inventory.py::test_groups_hostvars_and_constructed_options
+                           --deselect=tests/unit/test_cmdb_inventory.py::test_http_source)
+MATRIX_DETAILS=()
+
+# The Python minor versions each ansible-core supports on the controller (its own setup metadata).
+core_pythons() {
+    case $1 in
+        2.16|2.17) echo "3.10 3.11 3.12" ;;
+        2.18|2.19) echo "3.11 3.12 3.13" ;;
+        *) echo "unknown ansible-core $1 in MATRIX_CORES (known: 2.16 to 2.19)" >&2; return 1 ;;
+    esac
+}
+
+# find_python X.Y: an interpreter of that version that can make virtual environments, or nothing.
+find_python() {
+    local want=$1 candidate
+    for candidate in "/usr/bin/python$want" "$(command -v "python$want" 2>/dev/null)" \
+                     "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$want".*/bin/"python$want"; do
+        if [ -z "$candidate" ] || [ ! -x "$candidate" ]; then
+            continue
+        fi
+        if "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != tuple(map(int, sys.argv[1].split("."))))' \
+               "$want" >/dev/null 2>&1; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# matrix_venv CORE PYTHON: prints the environment's directory once it is ready.
+matrix_venv() {
+    local core=$1 python=$2 dir want
+    dir=$BUILD/matrix/core-$core
+    want=$( { "$python" -c 'import sys; print(sys.version)'; echo "ansible-core==$core.*"; cat requirements.txt; } \
+            | sha256sum | cut -d' ' -f1)
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.matrix.sha256" 2>/dev/null)" = "$want" ]; then
+        echo "$dir"
+        return 0
+    fi
+    echo "making $dir: ansible-core==$core.* with requirements.txt and pytest (from PyPI)" >&2
+    rm -rf "$dir"
+    "$python" -m venv "$dir" >&2 || return 1
+    "$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
+        "ansible-core==$core.*" -r requirements.txt pytest >&2 || return 1
+    echo "$want" > "$dir/.matrix.sha256"
+    echo "$dir"
+}
+
+step_matrix() {
+    local core cores=() pythons=() python rc=0 one dir label versions first=true v candidates
+    read -r -a cores <<< "$MATRIX_CORES"
+    for core in "${cores[@]}"; do
+        candidates=$(core_pythons "$core") || { rc=1; continue; }
+        read -r -a pythons <<< "$candidates"
+        # the oldest Python for the oldest ansible-core, the newest for the others
+        if ! $first; then
+            mapfile -t pythons < <(printf '%s\n' "${pythons[@]}" | sort -rV)
+        fi
+        first=false
+        python=
+        for v in "${pythons[@]}"; do
+            python=$(find_python "$v") && break
+        done
+        if [ -z "$python" ]; then
+            echo "ansible-core $core: no Python among ${pythons[*]} can make a virtual environment here"
+            MATRIX_DETAILS+=("ansible-core $core: FAIL (no Python among ${pythons[*]})")
+            rc=1
+            continue
+        fi
+        banner "matrix: ansible-core $core with $python"
+        if ! dir=$(matrix_venv "$core" "$python"); then
+            MATRIX_DETAILS+=("ansible-core $core: FAIL (could not make its virtual environment)")
+            rc=1
+            continue
+        fi
+        versions=$("$dir/bin/python" -c 'import sys; from ansible.release import __version__ as c; print("ansible-core %s, Python %s" % (c, sys.version.split()[0]))')
+        label="matrix $versions"
+        echo "$label ($dir)"
+        if [ "$(printf '%s\n' "$core" 2.19 | sort -V | head -n 1)" != 2.19 ]; then
+            echo "ansible-core $core: not run (see scripts/test.sh): ${MATRIX_BEFORE_2_19_IGNORE[*]}"
+            pytest_with "$dir/bin/python" "$label" "${MATRIX_BEFORE_2_19_IGNORE[@]}" "${MATRIX_TESTS[@]}"
+        else
+            pytest_with "$dir/bin/python" "$label" "${MATRIX_TESTS[@]}"
+        fi
+        one=$?
+        MATRIX_DETAILS+=("$versions: $([ "$one" -eq 0 ] && echo PASS || echo "FAIL (exit $one)")")
+        [ "$one" -eq 0 ] || rc=1
+    done
+    return "$rc"
+}
 
 # --- molecule -----------------------------------------------------------------------------------
 MOLECULE_DETAILS=()
@@ -151,6 +302,8 @@ step_molecule() {
 }
 
 # --- main ---------------------------------------------------------------------------------------
+DEFAULT_STEPS=(lint sanity pytest molecule readme matrix newcomer)
+KNOWN="lint sanity pytest unit integration reliability molecule demo readme matrix newcomer"
 "$PYTHON" - <<'PY' || true
 import sys
 from ansible.release import __version__ as core
@@ -158,14 +311,17 @@ print('python %s (%s), ansible-core %s' % (sys.version.split()[0], sys.executabl
 PY
 steps=("$@")
 if ((${#steps[@]} == 0)); then
-    steps=(lint sanity pytest molecule demo)
+    steps=("${DEFAULT_STEPS[@]}")
 fi
 for step in "${steps[@]}"; do
-    case $step in
-        lint|sanity|pytest|unit|integration|reliability|molecule|demo) run_step "$step" "step_$step" ;;
-        *) echo "unknown step: $step (lint, sanity, pytest, unit, integration, reliability, molecule, demo)" >&2
-           exit 2 ;;
+    case " $KNOWN " in
+        *" $step "*) ;;
+        *) echo "unknown step: $step ($KNOWN)" >&2; exit 2 ;;
     esac
+done
+started=$(date +%s)
+for step in "${steps[@]}"; do
+    run_step "$step" "step_$step"
 done
 
 banner summary
@@ -174,16 +330,20 @@ for i in "${!STEP_NAMES[@]}"; do
     printf '  %-12s %-16s %s\n' "${STEP_NAMES[$i]}" "${STEP_RESULTS[$i]}" "${STEP_TIMES[$i]}"
     [ "${STEP_RESULTS[$i]}" = PASS ] || failed=1
 done
+printf '  %-12s %-16s %s\n' total '' "$(($(date +%s) - started))s"
 for detail in "${MOLECULE_DETAILS[@]+"${MOLECULE_DETAILS[@]}"}"; do
     printf '    molecule %s\n' "$detail"
+done
+for detail in "${MATRIX_DETAILS[@]+"${MATRIX_DETAILS[@]}"}"; do
+    printf '    matrix %s\n' "$detail"
 done
 if [ "$failed" -ne 0 ]; then
     echo "test.sh: FAILED"
 else
     echo "test.sh: all steps passed"
 fi
-# pytest's own closing line, repeated last so that it is the one a reader (or CI) sees at the end.
-if [ -s "$PYTEST_LOG" ]; then
-    grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG" | tail -n 1
-fi
+# pytest's own closing lines, repeated last so that they are what a reader (or CI) sees at the end.
+for line in "${PYTEST_LINES[@]+"${PYTEST_LINES[@]}"}"; do
+    echo "$line"
+done
 exit "$failed"

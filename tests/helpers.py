@@ -10,6 +10,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, '.build')
 COLLECTIONS = os.path.join(BUILD, 'collections')
 PYTHON = sys.executable
+# The Ansible tools that belong to this interpreter: the bin/ folder of its virtual environment
+# (.venv/bin after scripts/setup.sh, or .build/matrix/core-*/bin in `scripts/test.sh matrix`).
+# They come first on the PATH of every command the tests run, so `ansible-playbook` is the one
+# whose ansible-core the test process imports, whether or not the environment is activated.
+TOOLS = os.path.dirname(PYTHON)
 
 
 def install_collection():
@@ -30,7 +35,9 @@ def install_collection():
 
 def ansible_env(extra=None):
     env = dict(os.environ)
+    path = env.get('PATH', os.defpath).split(os.pathsep)
     env.update({
+        'PATH': os.pathsep.join([TOOLS] + [p for p in path if p != TOOLS]),
         'ANSIBLE_COLLECTIONS_PATH': install_collection(),
         'ANSIBLE_ROLES_PATH': os.path.join(ROOT, 'roles'),
         'ANSIBLE_HOST_KEY_CHECKING': 'False',
