@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Workloads and raw-kazoo floors for benchmarks/run (not a test, not part of the collection).
+"""Workloads and raw-kazoo floors for benchmarks/run.py (not a test, not part of the collection).
 
 A floor does the ZooKeeper work the collection has to do, with nothing around it: one started
 KazooClient, every independent request in flight at once, transactions built directly. The only
