@@ -18,7 +18,7 @@ server's start-up. Then, --pairs times, alternately:
 It prints every pair, the medians, their ratio, and whether the ratio is within --target (1.3 by
 default: a fleet start may cost at most 1.3 one-task playbooks). The bare lookup costs are printed
 too (ReleaseIndex.load + N answers vs N `find` calls on one session, in-process). Everything it
-starts is stopped at the end. Not a test. benchmarks/run imports publish, layout, bare_lookups and
+starts is stopped at the end. Not a test. benchmarks/run.py imports publish, layout, bare_lookups and
 run_flow for its part 4.
 """
 

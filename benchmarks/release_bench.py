@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Workloads and raw-kazoo floors for benchmarks/run (not a test, not part of the collection).
+"""Workloads and raw-kazoo floors for benchmarks/run.py (not a test, not part of the collection).
 
 A floor does the ZooKeeper work the collection has to do, with nothing around it: one started
 KazooClient, every independent request in flight at once, transactions built directly. The only
@@ -55,6 +55,20 @@ def release_config(scale=1):
         'versions': [version(i) for i in range(BASE['versions'] * scale)],
         'sections': dict((section_id(i), {'name': 'S%d' % i}) for i in range(BASE['sections'] * scale)),
         'servers': dict((server_ip(i), SERVER_DATA) for i in range(BASE['servers'] * scale)),
+    }
+
+
+def config_of_size(items):
+    """A config.zoo document of about `items` items in the base release's proportions (scale curve)."""
+    total = sum(BASE.values())
+    sections = max(1, int(round(items * BASE['sections'] / float(total))))
+    servers = max(1, int(round(items * BASE['servers'] / float(total))))
+    versions = max(1, items - sections - servers)
+    return {
+        'global_url': GLOBAL_URL,
+        'versions': [version(i) for i in range(versions)],
+        'sections': dict((section_id(i), {'name': 'S%d' % i}) for i in range(sections)),
+        'servers': dict((server_ip(i), SERVER_DATA) for i in range(servers)),
     }
 
 
@@ -228,6 +242,30 @@ class Raw(object):
         for result in pending:
             result.get(timeout=60)
         return time.perf_counter() - t0, len(pending)
+
+    def floor_inventory(self):
+        """What the zookeeper inventory reads, in three pipelined rounds: /default_release and the
+        releases; per release its node, children, global_url and the children of its three
+        containers; then every server node. Returns (seconds, reads)."""
+        t0 = time.perf_counter()
+        names = self.client.get_children_async('/releases')
+        default = self.client.get_async('/default_release')
+        releases = sorted(names.get(timeout=60))
+        default.get(timeout=60)
+        pending, servers = [], []
+        for r in releases:
+            root = '/releases/%s' % r
+            pending += [self.client.get_async(root), self.client.get_children_async(root),
+                        self.client.get_async(root + '/global_url')]
+            pending += [self.client.get_children_async('%s/%s' % (root, kind)) for kind in ('versions', 'sections')]
+            servers.append((r, self.client.get_children_async(root + '/servers')))
+        for result in pending:
+            result.get(timeout=60)
+        gets = [self.client.get_async('/releases/%s/servers/%s' % (r, ip))
+                for r, result in servers for ip in result.get(timeout=60)]
+        for result in gets:
+            result.get(timeout=60)
+        return time.perf_counter() - t0, 2 + len(pending) + len(servers) + len(gets)
 
     def floor_lookup(self, kind, name):
         """The same answer as release_lookup in three pipelined rounds: the releases and the default

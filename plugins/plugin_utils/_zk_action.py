@@ -10,17 +10,53 @@ gameops.elastic_release.release_lookup -a section_id=1001`) all reach the game p
 ZooKeeper from the inventory alone, and no playbook repeats the variables-to-options mapping.
 Precedence: task arguments (and module_defaults), then these variables, then the modules' own
 environment fallbacks (ELASTIC_RELEASE_ZK_HOSTS, ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL).
+
+In-process runs. A module task sent to the controller itself costs Ansible about 0.6 s before the
+module does anything: the AnsiballZ payload is built (every module_utils file the module imports,
+Ansible's included, parsed to find its imports: about half of it), written out, and a new Python
+starts, imports and compiles it all again. The module's own work in a flow is tens of
+milliseconds. With the variable `elastic_release_in_process` true (the flows' publish step sets
+it), a task that would run on the controller under the controller's own Python - local
+connection, the interpreter is the one running Ansible, no become, no `environment`, not async -
+runs the module's `main()` in the task's worker process instead, with the arguments Ansible would
+have sent (check and diff mode, no_log, module_defaults) and its output parsed as Ansible parses a
+module's: the same argument checks, the same code, the same result. Any other task, and every
+task on ansible-core older than 2.19, runs the module the usual way.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+import traceback
+
+from ansible.module_utils import basic
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+
+try:  # ansible-core 2.19+: modules read their arguments with a serialization profile
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+    from ansible.vars.clean import remove_internal_keys
+    HAS_PROFILES = hasattr(basic, '_ANSIBLE_PROFILE')
+except ImportError:  # pragma: no cover - older ansible-core: the usual module run
+    HAS_PROFILES = False
 
 VAR_PREFIX = 'elastic_release_zk_'
 CONNECTION_OPTIONS = ('hosts', 'timeout', 'auth_scheme', 'auth_credential', 'use_tls', 'ca_cert', 'client_cert',
                       'client_key', 'validate_certs')
+IN_PROCESS_VAR = 'elastic_release_in_process'
+COLLECTION = 'gameops.elastic_release'
+# Modules that only talk to ZooKeeper. server_start starts and signals processes on its host: it
+# always runs as a process of its own.
+IN_PROCESS_MODULES = ('zk_release_node', 'zk_release_move', 'zk_release_revision', 'release_lookup', 'release_audit')
+# Modules declare no serialization profile: Ansible sends them their arguments in this one.
+PROFILE = 'legacy'
 
 
 def connection_args(args, task_vars, template):
@@ -48,8 +84,60 @@ class ZkModuleAction(ActionBase):
         del tmp  # tmp no longer has any effect
         args = connection_args(self._task.args, task_vars, self._templar.template)
         wrap_async = self._task.async_val and not self._connection.has_native_async
+        module = self._in_process_module(task_vars)
+        if module:
+            result.update(self._run_in_process(module, args, task_vars))
+            return result
         result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars,
                                            wrap_async=wrap_async))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
+
+    def _in_process_module(self, task_vars):
+        """The module's short name when this task may run in-process (see the module docstring), else None."""
+        if not HAS_PROFILES or not boolean(self._templar.template(task_vars.get(IN_PROCESS_VAR, False)), strict=False):
+            return None
+        fqcn = getattr(self._task, 'resolved_action', None) or self._task.action
+        namespace, dot, name = fqcn.rpartition('.')
+        if namespace != COLLECTION or name not in IN_PROCESS_MODULES:
+            return None
+        if self._connection.transport != 'local' or self._play_context.become or self._task.async_val:
+            return None
+        environment = {}
+        self._compute_environment_string(environment)
+        if environment:
+            return None
+        interpreter = task_vars.get('ansible_python_interpreter')
+        if not interpreter:
+            return None  # interpreter discovery: the module may run under another Python
+        interpreter = self._templar.template(interpreter)
+        if os.path.realpath(str(interpreter)) != os.path.realpath(sys.executable):
+            return None
+        return name
+
+    def _run_in_process(self, name, args, task_vars):
+        """Run the module's main() here, as its AnsiballZ wrapper would, and parse what it prints."""
+        args = dict(args)
+        self._update_module_args('%s.%s' % (COLLECTION, name), args, task_vars)
+        encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+        payload = json.dumps({'ANSIBLE_MODULE_ARGS': args}, cls=encoder).encode('utf-8')
+        saved = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
+        out = io.StringIO()
+        rc = 0
+        try:
+            with contextlib.redirect_stdout(out):
+                importlib.import_module('ansible_collections.gameops.elastic_release.plugins.modules.%s' % name).main()
+            rc = 1  # a module that returns instead of exiting printed no result
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception as exc:  # pylint: disable=broad-except
+            # What the AnsiballZ wrapper reports for an exception a module did not handle.
+            return {'failed': True, 'msg': 'module %s.%s failed: %s' % (COLLECTION, name, exc),
+                    'exception': traceback.format_exc()}
+        finally:
+            basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved
+        data = self._parse_returned_data({'rc': rc, 'stdout': out.getvalue(), 'stderr': ''}, PROFILE)
+        remove_internal_keys(data)
+        return data
