@@ -181,7 +181,8 @@ def test_release_change_restarts_only_when_asked(releases, fleet):
     assert first and f.answer('prod')['release'] == 'production', res
     # A node without a version for the service starts nothing and says why.
     assert recap['novers']['failed'] == 1
-    assert '/releases/production/servers/10.0.0.3 has no version for service gameserver (services listed: vms)' in res.stdout
+    assert 'no version of gameserver to start: read ' in res.stdout, res
+    assert '/releases/production/servers/10.0.0.3 (names no version for gameserver)' in res.stdout, res
     assert not f.pid('novers')
 
     # The gray release takes the host over (as a gray publish with the server would do).

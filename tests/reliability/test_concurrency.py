@@ -72,7 +72,7 @@ def test_a_held_lock_of_one_release_does_not_block_another(ens):
         lock = holder.Lock('/elastic_release/locks/gray_a', 'someone else')
         assert lock.acquire(timeout=10)
         try:
-            res, task, took = faultkit.adhoc(MODULE, dict(args, release='gray_b', lock_timeout=30))
+            res, task, took = faultkit.adhoc(MODULE, dict(args, release='gray_b', config=config_for(3), lock_timeout=30))
             assert res.rc == 0, res
             assert task['changed'] is True
             assert took < baseline + 10, (took, baseline)
@@ -80,7 +80,7 @@ def test_a_held_lock_of_one_release_does_not_block_another(ens):
             res, task, dummy = faultkit.adhoc(MODULE, dict(args, release='gray_a', lock_timeout=2))
             faultkit.assert_clean_output(res)
             assert res.rc != 0
-            assert ('another writer holds the lock /elastic_release/locks/gray_a for more than 2.0s; '
+            assert ('another writer holds the lock /elastic_release/locks/gray_a for more than 2s; '
                     'nothing was written') in task['msg'], task['msg']
             after = ens.tree()
             # Only the waiting writer's own (now deleted) lock node came and went.

@@ -209,7 +209,9 @@ def test_quorum_lost_in_the_middle_of_a_publish_is_bounded(ens):
             if res.rc != 0:
                 clear, msg = clear_failure(task)
                 assert clear, msg
-                assert 'no quorum or is unreachable' in msg or 'did not answer' in msg, msg
+                # refused before the write, or a write whose outcome is unknown said so
+                assert ('no quorum or is unreachable' in msg or 'did not answer' in msg
+                        or ('may or may not have been applied' in msg and 'run again to converge' in msg)), msg
             assert took <= overhead + 3 * timeout + 3, (took, overhead, task)
             faultkit.heal(ensemble)
             after = read_release(watcher)
@@ -277,7 +279,10 @@ def test_quorum_lost_around_the_lock_never_hangs(ens, when):
         with pytest.raises(_zk.ZkUnavailable) as err:
             _apply(session, 20, 'b', lock_factory=hook, lock_timeout=20)
         took = time.time() - started
-    assert 'no quorum or is unreachable' in str(err.value)
+    # Refused before the commit, or the commit was sent and its outcome is unknown: either way the
+    # message says so (and the tree below is the old one or the new one).
+    assert ('no quorum or is unreachable' in str(err.value)
+            or 'may or may not have been applied' in str(err.value)), str(err.value)
     assert took < 3 * 3 + 3, took
     faultkit.heal(ensemble)
     with ens.client() as c:
@@ -353,6 +358,9 @@ def test_session_expiry_not_yet_noticed_is_stopped_by_the_fence(ens):
         with pytest.raises(_zk.ZkError) as err:
             _apply(session, 30, 'b', lock_factory=hook)
     message = str(err.value)
-    assert 'the lock is no longer held' in message and 'nothing was written' in message, message
+    # Every attempt loses its lock (the hook expires the session each time the lock is taken): the
+    # last one says why, either the fence (the lock is gone) or the lost connection while retaking it.
+    assert ('the lock is no longer held' in message or 'connection lost' in message) \
+        and 'nothing was written' in message, message
     assert _release_state(ens) == before, 'the fence let a write through after the session expired'
     faultkit.record_rows('session expired, not yet noticed (fence)', [{'error': message}])

@@ -93,8 +93,7 @@ def test_shell_payloads_start_nothing_and_never_run(zk, tmp_path):
         for (name, args, word), result in zip(cases, results):
             assert result.get('failed') is True, (name, result)
             assert 'Traceback' not in json.dumps(result), (name, result)
-            if word:
-                assert word in result['msg'], (name, result['msg'])
+            assert word in result['msg'], (name, result['msg'])
         # The one legitimate start recorded exactly these arguments.
         recorded = [json.load(open(os.path.join(record, f))) for f in os.listdir(record)]
         assert recorded == [['--release', 'gray1', '--url', url]], recorded
