@@ -11,12 +11,16 @@ inventory, against a ZooKeeper it starts itself on a free 127.0.0.1 port:
  2. build the server packages of the two deploy locations (playbooks/build_packages.yml);
  3. production flow, then the gray and the App Store review flows (each with its summary file);
  4. answer VMS's questions with release_lookup (by section, inner IP and client version);
- 5. unpack the packages on the example hosts and start the game service on each with the release
-    that owns the host (playbooks/start.yml), ask every service which release it serves, rerun:
-    nothing changes;
+ 5. deploy the packages onto the example hosts (playbooks/deploy.yml: each package to the hosts of
+    its release's deploy location, checked there and unpacked beside the other releases' builds),
+    start the game service on each with the release that owns the host (playbooks/start.yml), ask
+    every service which release it serves, rerun: nothing changes;
  6. publish a new gray build, list the gray release's revisions, roll it back;
- 7. stop the services and retire the review release;
- 8. print the ZooKeeper tree and stop ZooKeeper.
+ 7. widen the gray release by game section, one section per step with a health gate between the
+    steps (playbooks/widen.yml), draw the release map (playbooks/map.yml), narrow it back (the
+    abort), and audit the whole map (playbooks/audit.yml): one owner for every section and server;
+ 8. stop the services and retire the review release;
+ 9. print the ZooKeeper tree and stop ZooKeeper.
 
 Every step checks its own outcome; the script exits non-zero at the first surprise. Its files
 are under .build/demo/ (removed at the start of each run; --keep leaves ZooKeeper running).
@@ -27,9 +31,9 @@ from __future__ import print_function
 import argparse
 import json
 import os
+import shlex
 import shutil
 import sys
-import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,7 +91,7 @@ def check(condition, what, detail=''):
 
 def run(cmd, expect_rc=0):
     """Run an ansible command as an ops engineer would, show it, and return its result."""
-    shown = ' '.join(a if ' ' not in a else "'%s'" % a for a in cmd)
+    shown = ' '.join(shlex.quote(a) for a in cmd)   # as it can be pasted into a shell
     print('    $ %s' % shown.replace(ROOT + '/', ''), flush=True)
     t0 = time.time()
     res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'default'})
@@ -112,7 +116,7 @@ def flow(inventory, name, **extra):
     summary = os.path.join(WORK, 'summary-%s-%d.json' % (name, int(time.time() * 1000)))
     cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', name + '.yml')]
     for key, value in sorted(extra.items()):
-        cmd += ['-e', '%s=%s' % (key, value)]
+        cmd += ['-e', '@' + value if key == '@' else '%s=%s' % (key, value)]
     cmd += ['-e', 'summary_file=%s' % summary]
     res = run(cmd)
     with open(summary) as f:
@@ -191,7 +195,8 @@ def main():
     started = time.time()
 
     say('1. Start a standalone ZooKeeper on 127.0.0.1 and create the project chroot %s' % CHROOT)
-    zk = zkserver.Standalone(workdir=os.path.join(WORK, 'zk')).start()
+    # --keep: ZooKeeper outlives this script (`bash scripts/demo.sh stop` ends it).
+    zk = zkserver.Standalone(workdir=os.path.join(WORK, 'zk'), detach=opts.keep).start()
     # ZooKeeper answers "ruok" (what start() waits for) as soon as its port listens, but closes
     # sessions ("ZooKeeperServer not running") until it serves; kazoo would print each closed
     # attempt as "Connection dropped: socket connection broken". Connect once srvr reports a mode.
@@ -242,18 +247,9 @@ def main():
             check(doc.get('release') == release, '%s is owned by %s (global_url %s)'
                   % (question, doc.get('release'), doc.get('global_url')), json.dumps(doc))
 
-        say('5. Unpack the packages on the example hosts and start the game service by release')
+        say('5. Deploy the packages onto the example hosts, start the game service by release')
         ports = dict(zip(sorted(HOSTS), zkserver.free_ports(len(HOSTS))))
-        for host, (ip, release) in sorted(HOSTS.items()):
-            root = os.path.join(WORK, 'hosts', ip)
-            with tarfile.open(package(release)) as tar:
-                # Extraction filters came in Python 3.11.4; Debian 12 has 3.11.2. The packages
-                # were built above and checked by the flows' package_info lookup.
-                if hasattr(tarfile, 'data_filter'):
-                    tar.extractall(root, filter='data')
-                else:
-                    tar.extractall(root)
-            hosts_up.append(root)
+        hosts_up = [os.path.join(WORK, 'hosts', ip) for ip, dummy in HOSTS.values()]
         extra = os.path.join(WORK, 'start-vars.yml')
         with open(extra, 'w') as f:
             json.dump({'demo_ports': dict((HOSTS[h][0], p) for h, p in ports.items()),
@@ -262,6 +258,12 @@ def main():
                        'server_start_command': ['{install_root}/version/{service}/{version}/bin/{service}',
                                                 '--release', '{release}', '--port',
                                                 '{{ demo_ports[inner_ip] }}']}, f)
+        for release in ('production', 'gray1', 'appstore_review'):
+            res, summary = flow(inventory, 'deploy', package=package(release), **{'@': extra})
+            hosts = summary.get('hosts') or {}
+            check(hosts and all(h.get('build') == '190122.01' for h in hosts.values()),
+                  '%s deployed on %s' % (os.path.basename(package(release)), ', '.join(sorted(hosts))),
+                  json.dumps(summary))
         start = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'),
                  '-e', 'target=service_gameserver', '-e', '@' + extra]
         res = run(start)
@@ -287,7 +289,37 @@ def main():
         check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
               'gray1 is back to section 1901 only')
 
-        say('7. Stop the services, retire the review release')
+        say('7. Widen gray1 by game section with a health gate, draw the map, narrow it back, audit')
+        record = os.path.join(WORK, 'gate-answers.jsonl')
+        gate = json.dumps([sys.executable, os.path.join(ROOT, 'tests', 'gate.py'), zk_hosts, record,
+                           'section_id=1003', 'section_id=1004'], separators=(',', ':'))
+        res, summary = flow(inventory, 'widen', release='gray1', steps='[[1003],[1004]]', gate_command=gate,
+                            gate_interval=1, gate_timeout=30)
+        check('production -> gray1' in res.stdout, 'the impact table shows sections 1003 and 1004 moving from '
+              'production to gray1')
+        with open(record) as f:
+            answers = [json.loads(line)['answers'] for line in f]
+        check(answers == [{'section_id=1003': 'gray1', 'section_id=1004': 'production'},
+                          {'section_id=1003': 'gray1', 'section_id=1004': 'gray1'}],
+              'the gate, asked after each step, saw 1003 move first, then 1004', json.dumps(answers))
+        check(lookup(inventory, section_id='1003').get('release') == 'gray1', 'section 1003 is now served by gray1')
+        page = os.path.join(WORK, 'release-map.html')
+        flow(inventory, 'map', map_file=page)
+        with open(page) as f:
+            html = f.read()
+        check('1003' in html and 'gray1' in html, 'the release map is drawn in %s' % os.path.relpath(page, ROOT))
+        flow(inventory, 'narrow', release='gray1', all='true')
+        check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
+              'narrow all=true gave 1003 and 1004 back to production')
+        res, summary = flow(inventory, 'audit')
+        errors = [f for f in summary.get('findings') or [] if f.get('severity') == 'error']
+        check(summary.get('counts', {}).get('error') == 0 and not errors,
+              'the audit finds one owner for every section, server and version', json.dumps(errors))
+        for finding in summary.get('findings') or []:
+            print('      %s: %s' % (finding['severity'], finding['message']))
+
+
+        say('8. Stop the services, retire the review release')
         res = run(start + ['-e', 'elastic_release_state=stopped'])
         check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
                       for root in hosts_up for p in gameservice.pid_files(root)), 'every game service stopped')
@@ -297,7 +329,7 @@ def main():
              '-e', 'release=production'], expect_rc=2)
         check(client.exists('/releases/production') is not None, 'retiring the default release is refused')
 
-        say('8. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
+        say('9. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
         tree(client)
         client.stop()
         admin.stop()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on one machine: start a local ZooKeeper, then run the release flows of the example
 # game project over the example CMDB inventory (build packages, production, gray, review, lookups,
-# start services by release, rollback, retire). See scripts/demo.py for the steps.
+# deploy the packages, start services by release, rollback, widen and narrow by section, the
+# release map, audit, retire). See scripts/demo.py for the steps.
 #
 #   bash scripts/setup.sh && bash scripts/demo.sh   (as root on a fresh Debian machine)
 #   bash scripts/demo.sh --keep    leave ZooKeeper running afterwards, with .build/demo/inventory

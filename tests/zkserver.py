@@ -4,7 +4,8 @@
 Uses Debian's `zookeeper` package (jars under /usr/share/java). A missing ZooKeeper is an error,
 never a reason to skip: CI installs it (scripts/setup.sh).
 
-No JVM outlives the Python process that started it: each one gets PR_SET_PDEATHSIG (the kernel
+No JVM outlives the Python process that started it (unless started with detach=True, as
+`scripts/demo.sh --keep` does): each one gets PR_SET_PDEATHSIG (the kernel
 kills it when its parent dies, even by SIGKILL), and the JVMs still running are stopped at exit
 and on SIGTERM. The kernel's rule is per thread: start servers from a thread that lives as long
 as they should (the main thread, as pytest fixtures do).
@@ -170,13 +171,18 @@ class ZkNode(object):
         with open(self.cfg, 'w') as f:
             f.write('\n'.join(lines) + '\n')
 
-    def start(self, jvm_args=()):
+    def start(self, jvm_args=(), detach=False):
+        """detach: the JVM outlives this process (scripts/demo.sh --keep; `demo.sh stop` ends it)."""
         check_installed()
         cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false']
         cmd += list(jvm_args)
         cmd += ['-cp', ':'.join([CLASSPATH] + self.extra_classpath), MAIN, self.cfg]
-        _install_cleanup()
         self.logf = open(self.log, 'ab')
+        if detach:
+            self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            return self
+        _install_cleanup()
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
                                      preexec_fn=_die_with_parent(os.getpid()))
@@ -239,7 +245,8 @@ def _wait(cond, timeout, what, nodes):
 class Standalone(object):
     """A standalone server: `with Standalone() as zk: zk.hosts`."""
 
-    def __init__(self, workdir=None, extra=None, jvm_args=(), extra_classpath=()):
+    def __init__(self, workdir=None, extra=None, jvm_args=(), extra_classpath=(), detach=False):
+        self.detach = detach
         self.own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='zk-')
         self.port = free_ports(1)[0]
@@ -252,7 +259,7 @@ class Standalone(object):
         return '127.0.0.1:%d' % self.port
 
     def start(self, timeout=60):
-        self.node.start(self.jvm_args)
+        self.node.start(self.jvm_args, detach=self.detach)
         _wait(self.node.ok, timeout, 'ZooKeeper', [self.node])
         return self
 
