@@ -285,7 +285,7 @@ def ansible_run(playbook, extra_vars=None, env=None, rss=False):
     peak = watch.stop() if watch else None
     if proc.returncode != 0:
         raise rb.BenchError('%s failed (exit %d):\n%s\n%s' % (os.path.basename(playbook), proc.returncode,
-                                                             stdout[-4000:], stderr[-3000:]))
+                                                              stdout[-4000:], stderr[-3000:]))
     return elapsed, task_results(stdout), peak
 
 

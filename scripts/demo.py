@@ -318,7 +318,6 @@ def main():
         for finding in summary.get('findings') or []:
             print('      %s: %s' % (finding['severity'], finding['message']))
 
-
         say('8. Stop the services, retire the review release')
         res = run(start + ['-e', 'elastic_release_state=stopped'])
         check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
