@@ -19,8 +19,10 @@ inventory, against a ZooKeeper it starts itself on a free 127.0.0.1 port:
  7. widen the gray release by game section, one section per step with a health gate between the
     steps (playbooks/widen.yml), draw the release map (playbooks/map.yml), narrow it back (the
     abort), and audit the whole map (playbooks/audit.yml): one owner for every section and server;
- 8. stop the services and retire the review release;
- 9. print the ZooKeeper tree and stop ZooKeeper.
+ 8. publish a second gray release and promote it: production takes its sections and versions and
+    the gray release is removed, in one transaction (playbooks/promote.yml);
+ 9. stop the services and retire the review release;
+10. print the ZooKeeper tree and stop ZooKeeper.
 
 Every step checks its own outcome; the script exits non-zero at the first surprise. Its files
 are under .build/demo/ (removed at the start of each run; --keep leaves ZooKeeper running).
@@ -61,6 +63,12 @@ CONFIGS = {
         'versions': ['1.3.0'],
         'sections': {'1901': {'name': 'Gray'}},
         'servers': {'10.1.0.21': SERVERS},
+    },
+    # A second gray release (registered in the demo's copy of the inventory), promoted in step 8.
+    'gray2': {
+        'global_url': 'http://10.1.0.7:9000',
+        'versions': ['1.5.0'],
+        'sections': {'1950': {'name': 'Canary'}},
     },
     'appstore_review': {
         'global_url': 'http://10.2.0.5:9000',
@@ -133,6 +141,9 @@ def make_inventory(zk_hosts):
         lines = f.read().splitlines(True)
     lines = ['elastic_release_zk_hosts: %s\n' % zk_hosts if line.startswith('elastic_release_zk_hosts:') else line
              for line in lines]
+    # The release registry gets gray2 (the example's registry has production, gray1 and appstore_review).
+    registry = lines.index('elastic_release_registry:\n')
+    lines[registry + 1:registry + 1] = ['  gray2:\n', '    type: gray\n', '    location: cn_prod\n']
     with open(path, 'w') as f:
         f.writelines(lines)
     return inv
@@ -221,7 +232,8 @@ def main():
         build(inventory, src, configs, 'appstore_review', '190122.01', dist)
         packages = sorted(os.listdir(dist))
         check(packages == ['mygame-appstore_review-190122.01.tar.gz', 'mygame-gray1-190122.01.tar.gz',
-                           'mygame-production-190122.01.tar.gz'], 'one package per registered release: %s'
+                           'mygame-gray2-190122.01.tar.gz', 'mygame-production-190122.01.tar.gz'],
+              'one package per registered release: %s'
               % ', '.join(packages))
 
         def package(release, build_id='190122.01'):
@@ -318,7 +330,18 @@ def main():
         for finding in summary.get('findings') or []:
             print('      %s: %s' % (finding['severity'], finding['message']))
 
-        say('8. Stop the services, retire the review release')
+        say('8. A second gray release, gray2: publish it, then promote it into production')
+        flow(inventory, 'gray', package=package('gray2'), release='gray2')
+        check(lookup(inventory, section_id='1950').get('release') == 'gray2', 'section 1950 is served by gray2')
+        res, summary = flow(inventory, 'promote', release='gray2', package=package('production', '190123.01'))
+        check(summary.get('transactions') == 1 and sorted(summary.get('revisions_written') or {}) == ['gray2', 'production'],
+              'one transaction wrote production and removed gray2 (a revision of each)', json.dumps(summary))
+        check(client.exists('/releases/gray2') is None, '/releases/gray2 is gone')
+        for question in (dict(section_id='1950'), dict(version='1.5.0')):
+            doc = lookup(inventory, **question)
+            check(doc.get('release') == 'production', '%s is now served by production' % question, json.dumps(doc))
+
+        say('9. Stop the services, retire the review release')
         res = run(start + ['-e', 'elastic_release_state=stopped'])
         check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
                       for root in hosts_up for p in gameservice.pid_files(root)), 'every game service stopped')
@@ -328,7 +351,7 @@ def main():
              '-e', 'release=production'], expect_rc=2)
         check(client.exists('/releases/production') is not None, 'retiring the default release is refused')
 
-        say('9. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
+        say('10. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
         tree(client)
         client.stop()
         admin.stop()

@@ -62,7 +62,8 @@ def plan_release(snap, target, meta_bytes, prune_foreign=True):
         unknown = snap.unknown_children
         if unknown:
             raise ZkError('refusing to remove %s: it holds nodes this collection does not manage: %s (remove '
-                          'them first, for example with zkCli.sh deleteall)' % (rpath, ', '.join(unknown)))
+                          'them first, for example with ZooKeeper\'s CLI: /usr/share/zookeeper/bin/zkCli.sh '
+                          'deleteall <path> on Debian)' % (rpath, ', '.join(unknown)))
         for kind in KINDS:
             for name in sorted(snap.nodes[kind]):
                 plan.add('delete', item_path(release, kind, name), -1)

@@ -226,9 +226,16 @@ def _signal(pid, sig):
 
 
 def _gone(pid, proc=None):
+    """The process has exited (no /proc entry, or a zombie). Its state, not its command line: a
+    process that is still exiting has an empty cmdline already."""
     if proc is not None:
         return proc.poll() is not None
-    return read_cmdline(pid) is None
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            stat = f.read()
+        return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] in (b'Z', b'X')
+    except (IOError, OSError, ValueError):
+        return True
 
 
 def _terminate(pid, timeout, proc=None):

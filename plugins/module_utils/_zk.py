@@ -161,8 +161,9 @@ class ZkSession(Reads, Locks):
                 raise
             if present is None:
                 self.close()
-                raise ZkError('the chroot %s does not exist on %s: create it once (for example '
-                              'with zkCli.sh create %s "")' % (chroot, server, chroot))
+                raise ZkError('the chroot %s does not exist on %s: create it once, for example with '
+                              'ZooKeeper\'s CLI (Debian: /usr/share/zookeeper/bin/zkCli.sh -server %s create %s "")'
+                              % (chroot, server, server.split(',')[0], chroot))
         return self
 
     def close(self):

@@ -430,3 +430,32 @@ def test_start_by_section_with_the_contracts_section_data(releases, fleet):
     assert recap['by-release']['failed'] == 0 and recap['nowhere']['failed'] == 0, res
     assert f.answer('by-release')['version'] == 'dev.2' and f.answer('nowhere')['version'] == 'dev.2'
     assert f.answer('by-server-node')['version'] == 'dev.1'   # its server node still comes first
+
+
+def test_a_section_start_follows_its_section_across_a_widen_and_a_narrow(releases, fleet):
+    """start.yml follows each move of the gray lifecycle: a host started for section 1004 (the
+    contract's section format, no versions in the node) runs production's build, then gray1's once
+    the section is moved to gray1 (as a widen step does), then production's again after the move
+    back (a narrow), each time with --release and --section of the owner."""
+    zk = releases
+    client = zk.client
+    put(client, '/releases/production/sections/1004', {'name': 'S4'})
+    put(client, '/releases/gray1', {'services': {'gameserver': 'dev.2'}})   # gray1's config.zoo "services"
+    f = fleet({'zone': {'inner_ip': '10.0.0.1', 'server_start_section_id': '1004'}})
+    inv = f.inventory()
+    res, recap, _stats = start(zk, inv)
+    pid = f.running('zone', '1004')
+    assert recap['zone']['failed'] == 0 and pid, res
+    # production: the version of the host's server node (the section names none)
+    assert f.answer('zone') == {'release': 'production', 'section': '1004', 'pid': pid, 'version': 'dev.1'}
+    for source, destination, version in (('production', 'gray1', 'dev.2'), ('gray1', 'production', 'dev.1')):
+        res, task = helpers.adhoc('gameops.elastic_release.zk_release_move', {
+            'hosts': zk.hosts, 'source': source, 'destination': destination, 'sections': ['1004']})
+        assert res.rc == 0 and task['changed'] is True, res
+        assert task['impact']['owners'] == [{'kind': 'sections', 'name': '1004', 'from': source, 'to': destination}]
+        before = pid
+        res, recap, _stats = start(zk, inv, server_start_restart_on_change=True)
+        pid = f.running('zone', '1004')
+        assert recap['zone']['changed'] == 1 and pid and pid != before and not gameservice.alive(before), res
+        # gray1: no server node for this host there, so the release-wide services of its config.zoo
+        assert f.answer('zone') == {'release': destination, 'section': '1004', 'pid': pid, 'version': version}

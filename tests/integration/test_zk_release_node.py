@@ -281,6 +281,10 @@ def test_missing_chroot_is_a_clear_error(zk_server):
     res, task = helpers.adhoc(MODULE, {'hosts': zk_server.hosts + '/no_such_project', 'release': 'gray1', 'config': CONFIG})
     assert res.rc != 0
     assert 'chroot /no_such_project does not exist' in task['msg']
+    # The command it names exists on Debian (zkCli.sh is not on PATH there).
+    command = '/usr/share/zookeeper/bin/zkCli.sh -server %s create /no_such_project ""' % zk_server.hosts
+    assert command in task['msg'], task['msg']
+    assert os.path.exists(command.split()[0])
 
 
 def test_package_option_reads_config_and_indicator_from_the_archive(zk, tmp_path):

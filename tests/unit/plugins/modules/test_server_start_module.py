@@ -8,8 +8,8 @@ import signal
 import pytest
 
 import gameservice
+import modrun
 import zkserver
-from ansible.module_utils import testing
 from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
 from ansible_collections.gameops.elastic_release.plugins.modules import server_start
 
@@ -27,7 +27,7 @@ def install(root, version='dev.1'):
 
 
 def run_main(args, capsys):
-    with testing.patch_module_args(args):
+    with modrun.module_args(args):
         with pytest.raises(SystemExit):
             server_start.main()
     return json.loads(capsys.readouterr().out)
