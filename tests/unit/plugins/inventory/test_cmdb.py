@@ -65,12 +65,17 @@ def test_groups_hostvars_and_constructed_options(tmp_path):
                                'services': ['gameserver', 'dk-server'], 'ansible_host': '10.1.0.11'}
 
 
+def squeezed(text):
+    """Without whitespace: ansible-core before 2.19 wraps warnings at 80 columns (and at hyphens)."""
+    return ''.join(text.split())
+
+
 def test_an_invalid_export_fails_naming_the_host(tmp_path):
     (tmp_path / 'cmdb.json').write_text(json.dumps(with_change(('hosts', 1, 'inner_ip'), 'nope')))
     config = write_config(tmp_path)
     res = helpers.run(['ansible-inventory', '-i', config, '--list'], env={'ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED': 'true'})
     assert res.rc != 0
-    assert "cmdb.json: hosts[1] (gs-review-01): key inner_ip: invalid server inner IP 'nope'" in res.output
+    assert squeezed("cmdb.json: hosts[1] (gs-review-01): key inner_ip: invalid server inner IP 'nope'") in squeezed(res.output)
 
 
 def test_hosts_the_release_model_refuses_are_refused_here(tmp_path):
@@ -80,8 +85,8 @@ def test_hosts_the_release_model_refuses_are_refused_here(tmp_path):
     res = helpers.run(['ansible-inventory', '-i', write_config(tmp_path), '--list'],
                       env={'ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED': 'true'})
     assert res.rc != 0
-    assert ("cmdb.json: hosts[2] (v6-host): key inner_ip: invalid server inner IP 'fe80::1%eth0': an IPv6 zone id"
-            in res.output), res
+    assert (squeezed("cmdb.json: hosts[2] (v6-host): key inner_ip: invalid server inner IP 'fe80::1%eth0': an IPv6 zone id")
+            in squeezed(res.output)), res
 
 
 def test_the_example_inventory(tmp_path):
