@@ -9,8 +9,8 @@ Starts a standalone ZooKeeper on 127.0.0.1 (tests/zkserver.py), writes --release
 with raw kazoo, registers them in a copy of the example inventory (rel000 production, the others
 gray), and runs, alternated in pairs: an empty playbook (`ansible.builtin.meta: noop`) with that
 inventory, `playbooks/map.yml -e map_file=.build/bench/map-flow.html` and `playbooks/audit.yml`.
-Prints the medians and the differences over the empty playbook. Not a test: nothing here asserts
-a time.
+Prints the medians and the differences over the empty playbook, then the wall time of each task
+of one more map.yml run. Not a test: nothing here asserts a time.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -124,6 +124,14 @@ def main():
                 times[key].append(timed(runs[key]))
             print('pair %d/%d: %s' % (pair + 1, args.pairs, ', '.join('%s %.2f s' % (k, times[k][-1]) for k in order)),
                   file=sys.stderr)
+        times_file = os.path.join(WORK, 'task-times.json')
+        res = helpers.run(runs['map'], env={'ANSIBLE_CALLBACK_PLUGINS': os.path.join(ROOT, 'benchmarks', 'callback_plugins'),
+                                            'ANSIBLE_CALLBACKS_ENABLED': 'task_times',
+                                            'ELASTIC_RELEASE_TASK_TIMES': times_file})
+        if res.rc != 0:
+            raise SystemExit('map.yml failed (exit %d):\n%s' % (res.rc, res.stdout[-3000:]))
+        with open(times_file) as f:
+            profile = json.load(f)['tasks']
     items = args.releases * (args.sections + args.servers + 2)
     med = dict((k, statistics.median(v)) for k, v in times.items())
     print('map and audit flows: %d releases x %d sections x %d servers, 2 versions each (%d items); medians of %d'
@@ -134,6 +142,9 @@ def main():
         print('  playbooks/%-9s                        %6.2f s  (+%.2f s over the empty playbook, median of the pairs;'
               ' ratio %.2fx)' % (key + '.yml', med[key], statistics.median(diffs), med[key] / med['empty']))
     print('  page: %s (%d bytes)' % (os.path.relpath(page, ROOT), os.path.getsize(page)))
+    print('where the time of one more map.yml run goes (benchmarks/callback_plugins/task_times.py):')
+    for name, action, seconds in profile:
+        print('  %-60.60s %6.2f s  %s' % (name, seconds, action))
     return 0
 
 
