@@ -209,18 +209,6 @@ def write_playbooks(workdir):
     return paths
 
 
-def task_results(stdout):
-    """Task results printed by the default callback with -v and the json result format."""
-    out, decoder, pos = [], json.JSONDecoder(), 0
-    while True:
-        pos = stdout.find('] => {', pos)
-        if pos < 0:
-            return out
-        value, end = decoder.raw_decode(stdout, pos + 5)
-        out.append(value)
-        pos = end
-
-
 class TreeRss(object):
     """Peak resident memory of a process and all its descendants, sampled every 50 ms from /proc
     (children from /proc/<pid>/task/<tid>/children, resident pages from /proc/<pid>/statm)."""
@@ -286,7 +274,7 @@ def ansible_run(playbook, extra_vars=None, env=None, rss=False):
     if proc.returncode != 0:
         raise rb.BenchError('%s failed (exit %d):\n%s\n%s' % (os.path.basename(playbook), proc.returncode,
                                                               stdout[-4000:], stderr[-3000:]))
-    return elapsed, task_results(stdout), peak
+    return elapsed, flow_bench.task_results(stdout), peak
 
 
 def write_config(workdir, name, config):

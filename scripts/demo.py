@@ -120,11 +120,13 @@ def recap(res):
     return out
 
 
-def flow(inventory, name, **extra):
+def flow(inventory, name, vars_file=None, **extra):
     summary = os.path.join(WORK, 'summary-%s-%d.json' % (name, int(time.time() * 1000)))
     cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', name + '.yml')]
+    if vars_file:
+        cmd += ['-e', '@' + vars_file]
     for key, value in sorted(extra.items()):
-        cmd += ['-e', '@' + value if key == '@' else '%s=%s' % (key, value)]
+        cmd += ['-e', '%s=%s' % (key, value)]
     cmd += ['-e', 'summary_file=%s' % summary]
     res = run(cmd)
     with open(summary) as f:
@@ -271,7 +273,7 @@ def main():
                                                 '--release', '{release}', '--port',
                                                 '{{ demo_ports[inner_ip] }}']}, f)
         for release in ('production', 'gray1', 'appstore_review'):
-            res, summary = flow(inventory, 'deploy', package=package(release), **{'@': extra})
+            res, summary = flow(inventory, 'deploy', vars_file=extra, package=package(release))
             hosts = summary.get('hosts') or {}
             check(hosts and all(h.get('build') == '190122.01' for h in hosts.values()),
                   '%s deployed on %s' % (os.path.basename(package(release)), ', '.join(sorted(hosts))),

@@ -177,17 +177,15 @@ class ZkNode(object):
         cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false']
         cmd += list(jvm_args)
         cmd += ['-cp', ':'.join([CLASSPATH] + self.extra_classpath), MAIN, self.cfg]
+        if not detach:
+            _install_cleanup()
         self.logf = open(self.log, 'ab')
-        if detach:
-            self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
-            return self
-        _install_cleanup()
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=_die_with_parent(os.getpid()))
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+                                     preexec_fn=None if detach else _die_with_parent(os.getpid()))
+        if not detach:
+            with _LIVE_LOCK:
+                _LIVE.add(self)
         return self
 
     @property

@@ -156,7 +156,22 @@ def normal_mode(kind, mode):
 # Safe streaming reader
 # ---------------------------------------------------------------------------------------------
 
-class _RawReader(object):
+class _ForwardStream(object):
+    """A read-only stream that only goes forward; `count` is the bytes read so far."""
+
+    count = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def tell(self):
+        return self.count
+
+
+class _RawReader(_ForwardStream):
     """The compressed file: counted and hashed as gzip consumes it."""
 
     def __init__(self, fileobj):
@@ -170,17 +185,8 @@ class _RawReader(object):
         self.digest.update(data)
         return data
 
-    def readable(self):
-        return True
 
-    def seekable(self):
-        return False
-
-    def tell(self):
-        return self.count
-
-
-class _BombGuard(object):
+class _BombGuard(_ForwardStream):
     """The decompressed tar stream, as tarfile reads it: every byte counted against the limits
     before tarfile sees it, so a zip bomb (or a huge pax header) is stopped early."""
 
@@ -217,15 +223,6 @@ class _BombGuard(object):
                                          'of %s:1 (a zip bomb?)' % (self.label, self._where(), ratio,
                                                                     self.limits.max_ratio))
         return data
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return False
-
-    def tell(self):
-        return self.count
 
 
 class _StrictTarInfo(tarfile.TarInfo):

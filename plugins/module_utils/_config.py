@@ -306,6 +306,17 @@ def read_config_file(path, release):
     """Parse a config.zoo file for `release`, refusing files that are not regular files, files
     too large, and files that belong to (or do not name) another release."""
     file_release = release_of_file_name(path)
+    cfg = parse_config_file(path)
+    if file_release is None and cfg.release is None:
+        raise ConfigError('%s does not say which release it is for: name it %s.config.zoo, or add '
+                          '"release": "%s" to it' % (path, release, release))
+    check_config_release(cfg, release, path, file_release)
+    return cfg
+
+
+def parse_config_file(path):
+    """Parse a config.zoo file, refusing anything that is not a regular file (a FIFO would block
+    the read forever) and files over the size limit, before reading it."""
     try:
         # O_NONBLOCK: opening a FIFO for reading must not wait for a writer; it is refused below.
         fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0))
@@ -330,12 +341,7 @@ def read_config_file(path, release):
     finally:
         if fd is not None:
             os.close(fd)
-    cfg = parse_config_text(data, source=path)
-    if file_release is None and cfg.release is None:
-        raise ConfigError('%s does not say which release it is for: name it %s.config.zoo, or add '
-                          '"release": "%s" to it' % (path, release, release))
-    check_config_release(cfg, release, path, file_release)
-    return cfg
+    return parse_config_text(data, source=path)
 
 
 def _file_kind(mode):

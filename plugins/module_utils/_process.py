@@ -33,14 +33,23 @@ LOG_TAIL_LINES = 20
 
 # ---- processes ----------------------------------------------------------------------------------
 
-def read_cmdline(pid):
-    """The live process's argument list, or None when it is gone (or a zombie)."""
+def _exited(pid):
+    """True when the process is gone or a zombie (its state in /proc, not its command line: a
+    process that is still exiting has an empty cmdline already)."""
     try:
         with open('/proc/%d/stat' % pid, 'rb') as f:
             stat = f.read()
         # state is the field after the parenthesised command name, which may itself hold spaces
-        if stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] in (b'Z', b'X'):
-            return None
+        return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] in (b'Z', b'X')
+    except (IOError, OSError, ValueError):
+        return True
+
+
+def read_cmdline(pid):
+    """The live process's argument list, or None when it is gone (or a zombie)."""
+    if _exited(pid):
+        return None
+    try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
             raw = f.read()
     except (IOError, OSError, ValueError):
@@ -226,16 +235,9 @@ def _signal(pid, sig):
 
 
 def _gone(pid, proc=None):
-    """The process has exited (no /proc entry, or a zombie). Its state, not its command line: a
-    process that is still exiting has an empty cmdline already."""
     if proc is not None:
         return proc.poll() is not None
-    try:
-        with open('/proc/%d/stat' % pid, 'rb') as f:
-            stat = f.read()
-        return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] in (b'Z', b'X')
-    except (IOError, OSError, ValueError):
-        return True
+    return _exited(pid)
 
 
 def _terminate(pid, timeout, proc=None):

@@ -168,7 +168,7 @@ ignored:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import existing_listing, listing
 from ansible_collections.gameops.elastic_release.plugins.module_utils._config import (
-    MAX_CONFIG_BYTES, ConfigError, parse_config, parse_config_text)
+    ConfigError, parse_config, parse_config_file)
 from ansible_collections.gameops.elastic_release.plugins.module_utils._names import InvalidName
 from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, package_file_name
 from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import build_server_package
@@ -177,13 +177,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._server_pa
 def load_config(params):
     if params['config'] is not None:
         return parse_config(params['config'], source='option config')
-    path = params['config_file']
-    try:
-        with open(path, 'rb') as src:
-            data = src.read(MAX_CONFIG_BYTES + 1)
-    except (IOError, OSError) as exc:
-        raise ConfigError('cannot read config_file %s: %s' % (path, exc.strerror or exc))
-    return parse_config_text(data, source=path)
+    return parse_config_file(params['config_file'])
 
 
 def main():
