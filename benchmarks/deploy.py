@@ -21,10 +21,10 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from package_build import make_tree, timed  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.gameops.elastic_release.plugins.module_utils._config import parse_config  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._deploy import deploy  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import (  # noqa: E402
-    build_server_package)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import parse_config  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.deploy import deploy  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import (  # noqa: E402
+                                                                                                      build_server_package)
 
 
 def main():

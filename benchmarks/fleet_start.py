@@ -43,7 +43,8 @@ import zkserver  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, helpers.install_collection())
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _lookup, _zk  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import lookup as _lookup  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import session as _zk  # noqa: E402  pylint: disable=wrong-import-position
 
 STUB = '#!/bin/sh\n# stand-in game service: ignores its arguments, runs until stopped\nexec sleep 3600\n'
 VERSION = 'dev.190122.01'

@@ -20,7 +20,7 @@ import flowkit
 import helpers
 import release_bench as rb
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import request_size
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import request_size
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # ansible-core 2.19 ships no profile_tasks callback (it moved to ansible.posix): ours times each task.

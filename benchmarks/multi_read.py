@@ -41,7 +41,8 @@ import zkserver  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, helpers.install_collection())
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _zk, _zkproto  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import session as _zk  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import protocol as _zkproto  # noqa: E402  pylint: disable=wrong-import-position
 from kazoo.client import KazooClient  # noqa: E402  pylint: disable=wrong-import-position
 
 

@@ -28,11 +28,11 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 import helpers  # noqa: E402
 
 sys.path.insert(0, helpers.install_collection())
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import (  # noqa: E402
-    build_server_package, read_server_package)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._upgrade import (  # noqa: E402
-    build_upgrade_package, verify_upgrade_package)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._config import parse_config  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import (  # noqa: E402
+                                                                                                      build_server_package, read_server_package)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.upgrade import (  # noqa: E402
+                                                                                               build_upgrade_package, verify_upgrade_package)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import parse_config  # noqa: E402
 
 
 def sizes(count, total, rng):

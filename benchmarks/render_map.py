@@ -30,7 +30,7 @@ from mapsample import sample_document  # noqa: E402
 
 sys.path.insert(0, helpers.install_collection())
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _render  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import render as _render  # noqa: E402
 
 
 def timed(func, doc, runs):

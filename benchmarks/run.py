@@ -44,9 +44,9 @@ import flow_bench  # noqa: E402  pylint: disable=wrong-import-position
 import release_bench as rb  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.gameops.elastic_release.plugins.inventory.zookeeper import read_servers  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import answer_all  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._publish import load_package  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkSession, request_size  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import answer_all  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkSession, request_size  # noqa: E402
 
 BENCH_DIR = os.path.join(helpers.BUILD, 'bench')
 RESULTS = os.path.join(BENCH_DIR, 'results.txt')

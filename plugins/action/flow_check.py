@@ -12,10 +12,10 @@ import time
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _flowcheck
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, parse_package_name
-from ansible_collections.gameops.elastic_release.plugins.module_utils._publish import load_package
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, parse_package_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The options of every module that writes release nodes (zk_release_node, zk_release_move,
-    # zk_release_revision). Their argument spec is _options.write_spec(); the defaults are the
+    # zk_release_revision). Their argument spec is module_utils/_write/front.py's write_spec(); the defaults are the
     # constants of _names.py.
     DOCUMENTATION = r'''
 options:

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, parse_package_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, parse_package_name
 
 
 def _parse(value, pattern, filter_name):

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._render import RenderError, render_html, render_markdown
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render import RenderError, render_html, render_markdown
 
 
 def _draw(render, doc, name):

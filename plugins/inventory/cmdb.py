@@ -113,7 +113,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._cmdb import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.cmdb import (
     HOSTVARS, MAX_EXPORT_BYTES, CmdbError, group_suffix, parse_export)
 
 

@@ -83,10 +83,10 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import ReleaseIndex
-from ansible_collections.gameops.elastic_release.plugins.module_utils._releasemap import OwnershipError, resolve
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import ReleaseIndex
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.releasemap import OwnershipError, resolve
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 OWN_VARS = ('inner_ip', 'elastic_release', 'elastic_release_is_default', 'elastic_release_global_url', 'ansible_host')
 VAR_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')

@@ -106,9 +106,9 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import Limits
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import check_server_package
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import Limits
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import check_server_package
 
 
 class LookupModule(LookupBase):

@@ -140,11 +140,11 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
-from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import (KEYS, LookupFailed, answer_all,
-                                                                                      questions_from)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
-from ansible_collections.gameops.elastic_release.plugins.module_utils._service import ServiceError, answer_version
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import (KEYS, LookupFailed, answer_all,
+                                                                                             questions_from)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.service import ServiceError, answer_version
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 VAR_PREFIX = 'elastic_release_zk_'
 

@@ -149,11 +149,12 @@ zk_seconds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _audit, _mapdoc
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import (DEFAULT_ADMIN_ROOT, InvalidName,
-                                                                                     validate_admin_root)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError, hosts_without_chroot
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter, argument_spec
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import audit as _audit
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import mapdoc as _mapdoc
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import (DEFAULT_ADMIN_ROOT, InvalidName,
+                                                                                             validate_admin_root)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError, hosts_without_chroot
 
 
 def main():

@@ -123,9 +123,9 @@ zk_seconds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils._lookup import LookupFailed, find, question
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter, argument_spec
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import LookupFailed, find, question
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 
 def main():

@@ -198,10 +198,10 @@ note:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._deploy import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.deploy import (
     DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, deploy)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import InvalidName
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import InvalidName
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
 
 
 def main():

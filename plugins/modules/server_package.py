@@ -166,12 +166,12 @@ ignored:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import existing_listing, listing
-from ansible_collections.gameops.elastic_release.plugins.module_utils._config import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import existing_listing, listing
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import (
     ConfigError, parse_config, parse_config_file)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import InvalidName
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, package_file_name
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import build_server_package
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import InvalidName
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, package_file_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import build_server_package
 
 
 def load_config(params):

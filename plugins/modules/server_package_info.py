@@ -171,10 +171,10 @@ files:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import (
     DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_RATIO, DEFAULT_MAX_TOTAL_SIZE, Limits)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import check_server_package
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import check_server_package
 
 
 def main():

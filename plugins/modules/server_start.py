@@ -281,9 +281,10 @@ signal:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter, argument_spec
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import process as _process
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 
 def main():

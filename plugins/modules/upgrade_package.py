@@ -156,10 +156,10 @@ differences:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import (
     DEFAULT_MAX_MEMBER_SIZE, DEFAULT_MAX_TOTAL_SIZE, Limits, existing_listing, listing)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError, upgrade_file_name
-from ansible_collections.gameops.elastic_release.plugins.module_utils._upgrade import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, upgrade_file_name
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.upgrade import (
     build_upgrade_package, verify_upgrade_package)
 
 

@@ -181,15 +181,13 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _move, _publish
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import WriteUnknown, apply
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import move as _move
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(
-            writes=True,
+        argument_spec=front.write_argument_spec(
             source=dict(type='str'),
             destination=dict(type='str'),
             sections=dict(type='list', elements='str', default=[]),
@@ -200,22 +198,16 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        opts = _publish.options_from_params(p)
+
+    def prepare(opts):
         items = _move.parse_items(p['sections'], p['servers'])
-        intent = _move.MoveIntent(p['source'], p['destination'], items, lent=p['all_lent'], origin=p['origin'])
-        with OptionAdapter.from_module(module).session() as session:
-            outcome = apply(session, intent, opts, check_mode=module.check_mode)
-            _publish.attach_impact(session, outcome, p['impact_hosts'])
-    except WriteUnknown as exc:
-        module.fail_json(msg='cannot move: %s' % exc, changed=False, write_outcome='unknown')
-    except _publish.USER_ERRORS as exc:
-        module.fail_json(msg=str(exc), changed=False, write_outcome='not_written')
-    result = _publish.result(outcome.main, outcome)
-    result.pop('release')
-    if module._diff:
-        result['diff'] = _publish.diff(outcome, outcome.main)
-    module.exit_json(**result)
+        return _move.MoveIntent(p['source'], p['destination'], items, lent=p['all_lent'], origin=p['origin'])
+
+    def work(session, opts, intent):
+        return front.run(session, intent, opts, module.check_mode, p['impact_hosts'])
+
+    outcome = front.execute(module, work, prepare, unknown_prefix='cannot move: ')
+    front.finish(module, outcome.main, outcome, drop=('release',))
 
 
 if __name__ == '__main__':

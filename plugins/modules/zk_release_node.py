@@ -297,15 +297,13 @@ diff:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import WriteUnknown
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import publish as _publish
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(
-            writes=True,
+        argument_spec=front.write_argument_spec(
             release=dict(type='str', required=True),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             config=dict(type='dict'),
@@ -327,19 +325,16 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        intent, opts = _publish.request_from_params(p, os.path.basename(p['package']) if p['package'] else None)
-        with OptionAdapter.from_module(module).session() as session:
-            outcome = _publish.run(session, intent, opts, module.check_mode, p['impact_hosts'])
-    except WriteUnknown as exc:
-        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='unknown')
-    except _publish.USER_ERRORS as exc:
-        module.fail_json(msg=str(exc), release=p['release'], changed=False, write_outcome='not_written',
-                         invocation={'module_args': _publish.printable(module.params)})
-    result = _publish.result(p['release'], outcome, p['max_reported_operations'])
-    if module._diff:
-        result['diff'] = _publish.diff(outcome, p['release'], intent.indicator)
-    module.exit_json(**result)
+
+    def prepare(opts):
+        return _publish.request_from_params(p, os.path.basename(p['package']) if p['package'] else None)[0]
+
+    def work(session, opts, intent):
+        return intent, front.run(session, intent, opts, module.check_mode, p['impact_hosts'])
+
+    intent, outcome = front.execute(module, work, prepare, base=dict(release=p['release']), invocation=True)
+    front.finish(module, p['release'], outcome, indicator=intent.indicator,
+                 max_reported=p['max_reported_operations'])
 
 
 if __name__ == '__main__':

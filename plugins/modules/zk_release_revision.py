@@ -192,16 +192,16 @@ diff:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _publish, _revisions, _rollback
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import validate_release
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import WriteUnknown, apply
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import revisions as _revisions
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import validate_release
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import rollback as _rollback
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.transaction import apply
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(
-            writes=True,
+        argument_spec=front.write_argument_spec(
             release=dict(type='str', required=True),
             state=dict(type='str', default='listed', choices=['listed', 'restored']),
             revision=dict(type='str'),
@@ -211,35 +211,31 @@ def main():
     p = module.params
     result = dict(changed=False, release=p['release'])
     restoring = p['state'] == 'restored'
-    try:
-        validate_release(p['release'])
-        opts = _publish.options_from_params(p)
-        with OptionAdapter.from_module(module).session() as session:
-            result['revisions'] = _revisions.rows(session, p['release'], opts.admin_root)
-            if restoring:
-                intent, row, kind = _rollback.restore_intent(session, p['release'], opts.admin_root, p['revision'])
-                outcome = apply(session, intent, opts, check_mode=module.check_mode)
-                _publish.attach_impact(session, outcome, p['impact_hosts'])
-    except WriteUnknown as exc:
-        module.fail_json(msg='cannot restore a revision of release %s: %s' % (p['release'], exc),
-                         write_outcome='unknown', **result)
-    except _publish.USER_ERRORS as exc:
-        what = 'restore a revision of' if restoring else 'list the revisions of'
-        module.fail_json(msg='cannot %s release %s: %s' % (what, p['release'], exc), **result)
-    if restoring:
-        listing = result['revisions']
-        result.update(_publish.result(p['release'], outcome))
-        result['revisions'] = listing
-        result['restored'] = row
-        if kind == 'move':
-            result['moves'] = {'from': intent.source, 'to': intent.destination}
-            result['moves'].update(outcome.notes.get('moved') or {})
-            result['removed'] = False
-        else:
-            result['removed'] = not intent.desired['exists']
-        if module._diff:
-            result['diff'] = _publish.diff(outcome, p['release'])
-    module.exit_json(**result)
+
+    def work(session, opts, prepared):
+        result['revisions'] = _revisions.rows(session, p['release'], opts.admin_root)
+        if not restoring:
+            return None
+        intent, row, kind = _rollback.restore_intent(session, p['release'], opts.admin_root, p['revision'])
+        outcome = apply(session, intent, opts, check_mode=module.check_mode)
+        front.attach_impact(session, outcome, p['impact_hosts'])
+        return intent, row, kind, outcome
+
+    what = 'restore a revision of' if restoring else 'list the revisions of'
+    done = front.execute(module, work, lambda opts: validate_release(p['release']), base=result,
+                         prefix='cannot %s release %s: ' % (what, p['release']),
+                         unknown_prefix='cannot restore a revision of release %s: ' % p['release'])
+    if not restoring:
+        module.exit_json(**result)
+    intent, row, kind, outcome = done
+    extra = dict(revisions=result['revisions'], restored=row)
+    if kind == 'move':
+        extra['moves'] = {'from': intent.source, 'to': intent.destination}
+        extra['moves'].update(outcome.notes.get('moved') or {})
+        extra['removed'] = False
+    else:
+        extra['removed'] = not intent.desired['exists']
+    front.finish(module, p['release'], outcome, extra=extra)
 
 
 if __name__ == '__main__':

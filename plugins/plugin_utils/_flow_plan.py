@@ -13,12 +13,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _move, _publish
-from ansible_collections.gameops.elastic_release.plugins.module_utils._options import OptionAdapter
-from ansible_collections.gameops.elastic_release.plugins.module_utils._state import empty_state, state_from_config
-from ansible_collections.gameops.elastic_release.plugins.module_utils._change import Options
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import apply
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.state import empty_state, state_from_config
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import move as _move
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import publish as _publish
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.change import Options
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 
 def intent_for(params, info):
@@ -54,8 +55,7 @@ def plan_problems(params, info, connection):
     adapter = OptionAdapter(connection.get)
     try:
         with adapter.session() as session:
-            outcome = apply(session, intent, Options(), check_mode=True)
-            _publish.attach_impact(session, outcome, info.get('hosts'))
+            outcome = front.run(session, intent, Options(), True, info.get('hosts'))
     except (ZkError, ValueError) as exc:
         return [str(exc)], None
     planned = {'changed': outcome.changed, 'operations_count': len(outcome.report), 'request_bytes': outcome.size,

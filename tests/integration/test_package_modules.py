@@ -15,7 +15,7 @@ import pytest
 
 import helpers
 import packagekit as fx
-from ansible_collections.gameops.elastic_release.plugins.module_utils._config import parse_config
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import parse_config
 
 SERVER_PACKAGE = 'gameops.elastic_release.server_package'
 PACKAGE_INFO = 'gameops.elastic_release.server_package_info'

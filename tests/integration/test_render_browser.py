@@ -16,7 +16,7 @@ import browser
 import helpers
 from mapsample import HOSTILE_NAME, sample_document
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _render
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import render as _render
 
 SCREENSHOTS = os.path.join(helpers.BUILD, 'screenshots')
 
@@ -93,5 +93,5 @@ def test_the_error_check_sees_page_errors(tmp_path):
 
 
 def _csp():
-    from ansible_collections.gameops.elastic_release.plugins.module_utils._render_html import CSP
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_html import CSP
     return CSP

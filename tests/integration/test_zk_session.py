@@ -19,7 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import zkproxy  # noqa: E402
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _zk, _zkbase, _zkproto  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import session as _zk  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import base as _zkbase  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import protocol as _zkproto  # noqa: E402
 
 MANY = 3000          # thousands of small nodes
 BIG = 1000000        # data near the 1 MB request limit of the write that stores it

@@ -16,7 +16,12 @@ import pytest
 
 import faultkit
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _change, _config, _publish, _state, _write, _zk
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import change as _change
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import config as _config
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import publish as _publish
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import state as _state
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import transaction as _write
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import session as _zk
 
 MODULE = 'zk_release_node'
 RELEASE = 'gray1'

@@ -5,8 +5,14 @@ import json
 
 import pytest
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import (_config, _lookup, _names, _plan, _revisions,
-                                                                              _snapshot, _state, _zk)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import config as _config
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import lookup as _lookup
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import names as _names
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write import plan as _plan
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import revisions as _revisions
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import snapshot as _snapshot
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import state as _state
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import session as _zk
 
 
 @pytest.mark.parametrize('name', ['production', 'gray1', 'appstore_review', 'a', 'a' * 64])

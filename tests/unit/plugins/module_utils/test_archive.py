@@ -12,10 +12,10 @@ import tarfile
 import pytest
 
 import packagekit as pk
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import (
     Limits, UnsafeArchiveError, check_links, check_relative_path, existing_listing, listing, read_bounded,
     scan_archive)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
 
 
 def test_member_size_and_total_limits(tmp_path):

@@ -7,10 +7,10 @@ import tarfile
 
 import pytest
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import scan_archive
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive_writer import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import scan_archive
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive_writer import (
     Entry, file_sha256, tree_entries, write_archive, write_archive_file)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
 
 ENTRIES = [Entry('b', 'dir'), Entry('b/z.txt', 'file', 0o600, data=b'z'), Entry('a.txt', 'file', 0o751, data=b'a'),
            Entry('b/link', 'symlink', linkname='z.txt')]

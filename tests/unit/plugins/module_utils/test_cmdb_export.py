@@ -4,7 +4,7 @@ release tree's own rules (_names), every refusal naming the source, the host and
 
 import pytest
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils._cmdb import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.cmdb import (
     MAX_EXPORT_BYTES, CmdbError, load_text, parse_cmdb, parse_export)
 from cmdbkit import EXPORT, with_change
 

@@ -15,13 +15,13 @@ import tarfile
 import pytest
 
 import packagekit as pk
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _deploy
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import Member, UnsafeArchiveError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._deploy import deploy
-from ansible_collections.gameops.elastic_release.plugins.module_utils._deploy_plan import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import deploy as _deploy
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import Member, UnsafeArchiveError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.deploy import deploy
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host.deploy_plan import (
     Build, DeployError, link_owner, plan_deploy, version_digests)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._names import InvalidName
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import InvalidName
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
 
 SHA = 'a' * 64
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _flowcheck as F
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as F
 
 REGISTRY = {'production': {'type': 'production', 'location': 'cn_prod'},
             'gray1': {'type': 'gray', 'location': 'cn_prod'},

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import helpers
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import (
     PackageError, package_file_name, parse_package_name, parse_upgrade_name, upgrade_file_name)
 
 
@@ -79,9 +79,9 @@ def test_the_filters_load_only_the_names_module():
     code = ('import sys; sys.path.insert(0, %r)\n'
             'import ansible_collections.gameops.elastic_release.plugins.filter.package_release as f\n'
             'assert f.package_release("mygame-gray1-190122.01.tar.gz") == "gray1"\n'
-            'print(" ".join(sorted(m.rsplit(".", 1)[1] for m in sys.modules\n'
-            '                      if m.startswith("ansible_collections.gameops.elastic_release.plugins.module_utils."))))'
+            'p = "ansible_collections.gameops.elastic_release.plugins.module_utils."\n'
+            'print(" ".join(sorted(m[len(p):] for m in sys.modules if m.startswith(p))))'
             % helpers.COLLECTIONS)
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ['_names', '_pkgname']
+    assert out.stdout.split() == ['_package', '_package.pkgname', '_release', '_release.names']

@@ -12,7 +12,8 @@ import pytest
 
 import gameservice
 import zkserver
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import process as _process
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
 
 
 @pytest.mark.parametrize('cmdline,argv,ok', [

@@ -11,8 +11,8 @@ import pytest
 import browser
 from mapsample import HOSTILE_NAME, sample_document
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _render
-from ansible_collections.gameops.elastic_release.plugins.module_utils._render_model import ranges
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report import render as _render
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import ranges
 
 BIDI = u'\u202e'
 LONG = u'L' * 100000

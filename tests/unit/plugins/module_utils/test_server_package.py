@@ -11,10 +11,10 @@ import tarfile
 import pytest
 
 import packagekit as pk
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import UnsafeArchiveError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._config import MAX_CONFIG_BYTES, parse_config
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._server_package import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import UnsafeArchiveError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import MAX_CONFIG_BYTES, parse_config
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import (
     build_server_package, check_server_package, read_package_for_publish, read_server_package)
 
 

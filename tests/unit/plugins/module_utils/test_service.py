@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import helpers
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
 
 VALUES = dict(release='gray1', section_id='1001', inner_ip='10.0.0.1', version='dev.1', global_url='http://g:9000',
               install_root='/data/game', service='gameserver')
@@ -141,9 +141,9 @@ def test_importing_service_loads_no_process_handling():
     # pull in subprocess, signal handling or the process layer. A fresh interpreter shows what
     # the import alone loads (this test process has long imported both).
     code = ('import sys; sys.path.insert(0, %r)\n'
-            'from ansible_collections.gameops.elastic_release.plugins.module_utils import _service\n'
+            'from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service\n'
             'print(sorted(m for m in ("subprocess", "signal", "ansible_collections.gameops.elastic_release.plugins.'
-            'module_utils._process") if m in sys.modules))' % helpers.COLLECTIONS)
+            'module_utils._host.process") if m in sys.modules))' % helpers.COLLECTIONS)
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == '[]'

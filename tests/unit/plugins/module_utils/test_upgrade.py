@@ -11,9 +11,9 @@ import tarfile
 import pytest
 
 import packagekit as pk
-from ansible_collections.gameops.elastic_release.plugins.module_utils._archive import UnsafeArchiveError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._pkgname import PackageError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._upgrade import (
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import UnsafeArchiveError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.upgrade import (
     apply_upgrade, build_upgrade_package, compare_trees, safe_extract, snapshot_tree, verify_upgrade_package)
 
 

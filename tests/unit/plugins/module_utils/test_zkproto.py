@@ -9,7 +9,7 @@ import pytest
 from kazoo.exceptions import MarshallingError, NoAuthError, NoNodeError, UnimplementedError, ZookeeperError
 from kazoo.protocol.states import ZnodeStat
 
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _zkproto
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk import protocol as _zkproto
 
 # Spelled out, not taken from _zkproto: int = 4 bytes big-endian, boolean = 1 byte,
 # ustring/buffer = int length (-1 for NULL) + bytes, vector = int count + items.

@@ -10,7 +10,8 @@ import pytest
 import gameservice
 import modrun
 import zkserver
-from ansible_collections.gameops.elastic_release.plugins.module_utils import _process, _service
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import process as _process
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
 from ansible_collections.gameops.elastic_release.plugins.modules import server_start
 
 
@@ -76,7 +77,7 @@ def test_module_has_no_shell():
                         or name.startswith('os.spawn'):
                     calls.append((os.path.basename(path), name, sorted(k.arg for k in node.keywords),
                                   type(node.args[0]).__name__))
-    assert calls == [('_process.py', 'subprocess.Popen',
+    assert calls == [('process.py', 'subprocess.Popen',
                       ['close_fds', 'cwd', 'env', 'start_new_session', 'stderr', 'stdin', 'stdout'], 'Name')]
 
 

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
+"""The release map: every release's sections, servers and versions, read at once, and the rule
+that says who owns an item.
+
+The invariant every reader relies on: a section or an inner IP is listed by exactly one release;
+a client version by at most one non-default release (plus the default release, to which review
+and gray publishes append it). `resolve` applies it; lookups, the inventory, the ownership guard of
+every write, the audit and the impact of a change all read the map through this class.
+Names are compared in canonical form (an IPv6 address written `2001:DB8:0::1` by another tool is
+`2001:db8::1`). No Ansible imports here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from .names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_RE, RELEASES_ROOT, RESERVED_RELEASES,
+                    epoch_path, global_url_path, item_path, kind_path, release_path, stored_item)
+from .snapshot import moved_items, parse_default, parse_meta
+from .._zk.session import ZkError
+
+
+class OwnershipError(ZkError):
+    """A question with no answer, or with two: the message names the item and the releases."""
+
+
+def resolve(kind, name, owners, default_release):
+    """Apply the contract's ownership rule. owners: releases whose `kind` lists `name`.
+
+    Sections and servers belong to exactly one release. A version listed by a non-default release
+    routes there; otherwise it routes to the default release; two non-default owners is an error.
+    Returns (release or None, found).
+    """
+    label = KIND_LABEL[kind]
+    owners = sorted(set(owners))
+    if kind == 'versions':
+        special = [r for r in owners if r != default_release]
+        if len(special) > 1:
+            raise OwnershipError('%s %s is listed by more than one non-default release: %s (a '
+                                 'configuration error: a version routes to one release)'
+                                 % (label, name, ' and '.join(special)))
+        if special:
+            return special[0], True
+        return default_release, default_release in owners
+    if len(owners) > 1:
+        raise OwnershipError('%s %s is owned by more than one release: %s (a configuration error)'
+                             % (label, name, ' and '.join(owners)))
+    return (owners[0], True) if owners else (None, False)
+
+
+def valid_release_name(name):
+    return bool(RELEASE_RE.match(name)) and name not in RESERVED_RELEASES
+
+
+class ReleaseMap(object):
+    """Membership of every release under /releases, from one read."""
+
+    def __init__(self):
+        self.default_raw = None
+        self.default_stat = None
+        self.default_release = None
+        self.releases = []          # valid release names, sorted
+        self.invalid_releases = []  # other children of /releases
+        self.meta = {}              # release -> metadata dict
+        self.meta_raw = {}          # release -> release node data as stored
+        self.meta_stats = {}        # release -> stat of the release node
+        self.global_urls = {}       # release -> str or None
+        self.release_children = {}  # release -> children of /releases/{release}
+        self.children = {}          # (release, kind) -> stored child names, None if the container is missing
+        self.members = {}           # (kind, canonical name) -> [releases]
+        self.data = {}              # (release, kind, canonical name) -> bytes or None (kinds read with data)
+        self.stored = {}            # (release, kind, canonical name) -> stored child name
+        self.epoch_stat = None
+        self.with_data = ()
+
+    @classmethod
+    def load(cls, session, with_data=(), admin_root=None):
+        """Read the map: 2 request rounds (3 with data). with_data: kinds whose node data to read."""
+        rmap = cls()
+        rmap.with_data = tuple(with_data)
+        first = [('get', DEFAULT_RELEASE_PATH), ('children', RELEASES_ROOT)]
+        if admin_root:
+            first.append(('exists', epoch_path(admin_root)))
+        got = session.batch(first)
+        if got[0] is not None:
+            rmap.default_raw, rmap.default_stat = got[0]
+            rmap.default_release = parse_default(rmap.default_raw)
+        names = sorted(got[1] or [])
+        if admin_root:
+            rmap.epoch_stat = got[2]
+        rmap.releases = [r for r in names if valid_release_name(r)]
+        rmap.invalid_releases = [r for r in names if not valid_release_name(r)]
+        requests = []
+        for release in rmap.releases:
+            requests.append(('get', release_path(release)))
+            requests.append(('children', release_path(release)))
+            requests.append(('get', global_url_path(release)))
+            requests.extend(('children', kind_path(release, kind)) for kind in KINDS)
+        results = session.batch(requests)
+        wanted = []
+        pos = 0
+        for release in rmap.releases:
+            node, kids, url = results[pos:pos + 3]
+            pos += 3
+            if node is None:   # removed between the two reads
+                pos += len(KINDS)
+                continue
+            rmap.meta_raw[release], rmap.meta_stats[release] = node
+            rmap.meta[release] = parse_meta(node[0])
+            rmap.release_children[release] = sorted(kids or [])
+            rmap.global_urls[release] = url[0].decode('utf-8', 'replace') if url and url[0] is not None else None
+            for kind in KINDS:
+                stored = results[pos]
+                pos += 1
+                rmap.children[(release, kind)] = sorted(stored) if stored is not None else None
+                for name in stored or []:
+                    canonical = stored_item(kind, name)
+                    if canonical is None:
+                        continue
+                    owners = rmap.members.setdefault((kind, canonical), [])
+                    if release not in owners:
+                        owners.append(release)
+                    # Two spellings of one item in one release: the canonical one is the item.
+                    if (release, kind, canonical) not in rmap.stored or name == canonical:
+                        rmap.stored[(release, kind, canonical)] = name
+                    if kind in rmap.with_data:
+                        wanted.append((release, kind, canonical, name))
+        rmap.releases = [r for r in rmap.releases if r in rmap.meta]
+        if wanted:
+            got = session.get_many([item_path(r, k, n) for r, k, c, n in wanted])
+            for release, kind, canonical, name in wanted:
+                if rmap.stored[(release, kind, canonical)] != name:
+                    continue
+                entry = got[item_path(release, kind, name)]
+                if entry is not None:
+                    rmap.data[(release, kind, canonical)] = entry[0]
+        return rmap
+
+    # ---- questions ------------------------------------------------------------------------
+    def exists(self, release):
+        return release in self.meta
+
+    def owners(self, kind, name):
+        return sorted(self.members.get((kind, name), []))
+
+    def items(self, release, kind):
+        """Canonical names of `kind` that `release` lists."""
+        return set(c for (r, k, c) in self.stored if r == release and k == kind)
+
+    def node_data(self, release, kind, name):
+        return self.data.get((release, kind, name))
+
+    def moved(self, release):
+        return moved_items(self.meta.get(release, {}))
+
+    def owner(self, kind, name):
+        """(release or None, found) by the ownership rule; OwnershipError on two owners."""
+        return resolve(kind, name, self.owners(kind, name), self.default_release)
+
+    def conflicts(self):
+        """[(kind, name, owners)] where the invariant does not hold."""
+        out = []
+        for (kind, name), owners in sorted(self.members.items()):
+            if kind == 'versions':
+                special = sorted(r for r in owners if r != self.default_release)
+                if len(special) > 1:
+                    out.append((kind, name, special))
+            elif len(owners) > 1:
+                out.append((kind, name, sorted(owners)))
+        return out
+
+    def routes(self):
+        """{version: release it routes to} for every listed version (None when ambiguous)."""
+        out = {}
+        for (kind, name), owners in self.members.items():
+            if kind != 'versions':
+                continue
+            try:
+                out[name] = resolve(kind, name, owners, self.default_release)[0]
+            except OwnershipError:
+                out[name] = None
+        return out

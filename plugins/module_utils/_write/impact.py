@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, GameOps release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
+"""The impact of a change on the release map: what an engineer reads before approving it.
+
+Which sections and servers change owner (from, to), which client versions change route (release
+and global_url before and after), which nodes a service reads change, and therefore which CMDB
+hosts need a restart. Computed from the map as read and the before/after states of the releases a
+write touches (in check mode, the planned ones). No Ansible imports here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from .._release.names import KINDS, OWNED_KINDS, stored_item
+from .._release.releasemap import OwnershipError, resolve
+from .._release.state import same_data
+
+LABEL = {'sections': 'section', 'servers': 'server', 'versions': 'version'}
+
+
+class View(object):
+    """Membership, node data and global_url of every release: the map with some releases replaced."""
+
+    def __init__(self, rmap, states, default_release):
+        self.default_release = default_release
+        self.members = {}
+        self.data = {}
+        self.urls = {}
+        for release in rmap.releases:
+            if release in states:
+                continue
+            self.urls[release] = rmap.global_urls.get(release)
+            for kind in KINDS:
+                for name in rmap.items(release, kind):
+                    self.members.setdefault((kind, name), set()).add(release)
+                    self.data[(release, kind, name)] = rmap.node_data(release, kind, name)
+        for release, state in states.items():
+            if state is None or not state['exists']:
+                continue
+            url = state['global_url']
+            self.urls[release] = url.decode('utf-8', 'replace') if url is not None else None
+            for kind in KINDS:
+                for name, data in state[kind].items():
+                    self.members.setdefault((kind, name), set()).add(release)
+                    self.data[(release, kind, name)] = data
+
+    def owner(self, kind, name):
+        try:
+            return resolve(kind, name, self.members.get((kind, name), ()), self.default_release)[0]
+        except OwnershipError:
+            return None
+
+
+def compute(rmap, before, after, default_before, default_after, hosts=None):
+    """The impact as data. before/after: {release: state} of the releases the write touches."""
+    touched = set(before) | set(after)
+    old = View(rmap, before, default_before)
+    new = View(rmap, after, default_after)
+    owners, data_changed = [], []
+    for kind in OWNED_KINDS:
+        names = set()
+        for release in touched:
+            for states in (before, after):
+                state = states.get(release)
+                if state is not None and state['exists']:
+                    names.update(state[kind])
+        for name in sorted(names):
+            was, now = old.owner(kind, name), new.owner(kind, name)
+            if was != now:
+                owners.append({'kind': kind, 'name': name, 'from': was, 'to': now})
+            elif now is not None and now in touched and \
+                    not same_data(old.data.get((was, kind, name)), new.data.get((now, kind, name))):
+                data_changed.append({'kind': kind, 'name': name, 'release': now})
+    versions = []
+    candidates = set(name for (kind, name) in list(old.members) + list(new.members) if kind == 'versions')
+    if default_before == default_after:
+        candidates = set(v for v in candidates
+                         if any(r in touched for r in old.members.get(('versions', v), ()))
+                         or any(r in touched for r in new.members.get(('versions', v), ())))
+    for name in sorted(candidates):
+        was, now = old.owner('versions', name), new.owner('versions', name)
+        was_url, now_url = old.urls.get(was), new.urls.get(now)
+        if (was, was_url) != (now, now_url):
+            versions.append({'version': name, 'from': {'release': was, 'global_url': was_url},
+                             'to': {'release': now, 'global_url': now_url}})
+    urls = []
+    for release in sorted(touched):
+        if old.urls.get(release) != new.urls.get(release):
+            urls.append({'release': release, 'from': old.urls.get(release), 'to': new.urls.get(release)})
+    impact = {'owners': owners, 'versions': versions, 'data': data_changed, 'global_urls': urls,
+              'default_release': {'from': default_before, 'to': default_after} if default_before != default_after else None}
+    impact['hosts'] = restarts(impact, hosts or [])
+    impact['restart'] = [row['host'] for row in impact['hosts']]
+    return impact
+
+
+def restarts(impact, hosts):
+    """CMDB hosts whose service must restart: their inner IP or one of their sections changes owner,
+    or the node their service version comes from changes."""
+    moved = dict(((row['kind'], row['name']), row) for row in impact['owners'])
+    edited = dict(((row['kind'], row['name']), row) for row in impact['data'])
+    out = []
+    for host in hosts:
+        reasons = []
+        keys = []
+        ip = stored_item('servers', str(host.get('inner_ip') or '')) if host.get('inner_ip') else None
+        if ip:
+            keys.append(('servers', ip))
+        for section in host.get('section_ids') or []:
+            keys.append(('sections', str(section)))
+        for key in keys:
+            if key in moved:
+                row = moved[key]
+                reasons.append('%s %s: %s -> %s' % (LABEL[key[0]], key[1], row['from'] or '(none)', row['to'] or '(none)'))
+            elif key in edited:
+                reasons.append('%s %s: node data changed in %s' % (LABEL[key[0]], key[1], edited[key]['release']))
+        if reasons:
+            out.append({'host': host.get('name'), 'inner_ip': ip, 'reasons': reasons})
+    return sorted(out, key=lambda row: row['host'] or '')
+
+
+def table(impact):
+    """The impact as plain-text lines, for people (flow output, AWX job logs)."""
+    lines = []
+    if impact.get('default_release'):
+        lines.append('default release: %s -> %s' % (impact['default_release']['from'], impact['default_release']['to']))
+    for row in impact['owners']:
+        lines.append('%-8s %-22s %s -> %s' % (LABEL[row['kind']], row['name'], row['from'] or '(none)', row['to'] or '(none)'))
+    for row in impact['versions']:
+        lines.append('%-8s %-22s %s (%s) -> %s (%s)' % ('version', row['version'], row['from']['release'] or '(none)',
+                                                        row['from']['global_url'] or '-', row['to']['release'] or '(none)',
+                                                        row['to']['global_url'] or '-'))
+    for row in impact['global_urls']:
+        lines.append('%-8s %-22s %s -> %s' % ('url', row['release'], row['from'] or '(none)', row['to'] or '(none)'))
+    for row in impact['data']:
+        lines.append('%-8s %-22s data changed in %s' % (LABEL[row['kind']], row['name'], row['release']))
+    for row in impact['hosts']:
+        lines.append('restart  %-22s %s' % (row['host'], '; '.join(row['reasons'])))
+    return lines or ['no section, server or version changes owner or route; no host needs a restart']
