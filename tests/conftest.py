@@ -21,6 +21,11 @@ sys.path.insert(0, os.path.join(helpers.BUILD, 'collections'))
 helpers.install_collection()
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'full: a test of the full tier (CI: `scripts/test.sh full`), not of the '
+                            'everyday quick tier')
+
+
 @pytest.fixture(scope='session')
 def zk_server(tmp_path_factory):
     zkserver.check_installed()

@@ -10,6 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
@@ -56,10 +57,16 @@ class ActionModule(ActionBase):
         if registry is None:
             registry = self._templar.template(task_vars.get('elastic_release_registry', {}))
         groups = task_vars.get('groups') or {}
+        try:
+            all_items = self._bool('all', args.get('all'))
+            check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
+        except ValueError as exc:
+            result.update(failed=True, msg='%s flow refused, nothing was written: %s' % (flow or '?', exc))
+            return result
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=self._bool(args.get('all')),
+                                       all_items=all_items,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
                                              'pause': args.get('pause_seconds')})
@@ -69,7 +76,7 @@ class ActionModule(ActionBase):
                                               lambda name: hostvars[name] if name in hostvars else {})
         info['started'] = time.time()
         info['planned'] = None
-        if not problems and self._bool(args.get('check_zookeeper', True)):
+        if not problems and check_zookeeper:
             connection = connection_args(args.get('zookeeper') or {}, task_vars, self._templar.template)
             try:
                 problems, info['planned'] = plan_problems(params, info, connection)
@@ -87,7 +94,11 @@ class ActionModule(ActionBase):
         return result
 
     @staticmethod
-    def _bool(value):
-        if isinstance(value, str):
-            return value.strip().lower() in ('1', 'true', 'yes', 'on', 'y')
-        return bool(value)
+    def _bool(name, value):
+        # as Ansible parses a bool option ('t', 'on', 1 are true), and a value it would refuse is refused
+        if value is None:
+            return False
+        try:
+            return boolean(value, strict=True)
+        except TypeError:
+            raise ValueError('%s must be true or false, got %r' % (name, value))

@@ -142,11 +142,9 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import (KEYS, LookupFailed, answer_all,
                                                                                              questions_from)
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import VAR_PREFIX, OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host.service import ServiceError, answer_version
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
-
-VAR_PREFIX = 'elastic_release_zk_'
 
 
 def _version_of(answer, service):

@@ -47,9 +47,8 @@ try:  # ansible-core 2.19+: modules read their arguments with a serialization pr
 except ImportError:  # pragma: no cover - older ansible-core: the usual module run
     HAS_PROFILES = False
 
-VAR_PREFIX = 'elastic_release_zk_'
-CONNECTION_OPTIONS = ('hosts', 'timeout', 'auth_scheme', 'auth_credential', 'use_tls', 'ca_cert', 'client_cert',
-                      'client_key', 'validate_certs')
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import CONNECTION_OPTIONS
+
 IN_PROCESS_VAR = 'elastic_release_in_process'
 COLLECTION = 'gameops.elastic_release'
 # Modules that only talk to ZooKeeper. server_start starts and signals processes on its host: it
@@ -62,10 +61,11 @@ PROFILE = 'legacy'
 def connection_args(args, task_vars, template):
     """args with the unset connection options filled from the variables (templated); '' means unset."""
     out = dict(args)
-    for option in CONNECTION_OPTIONS:
+    for opt in CONNECTION_OPTIONS:
+        option = opt.name
         if out.get(option) not in (None, ''):
             continue
-        name = VAR_PREFIX + option
+        name = opt.var
         if name not in task_vars:
             continue
         value = template(task_vars[name])

@@ -21,7 +21,7 @@ import os
 import re
 
 from .._host.cmdb import group_suffix
-from .._release.names import InvalidName, RELEASE_RE, validate_item, validate_release
+from .._release.names import InvalidName, validate_item, validate_release
 
 RELEASE_TYPES = ('production', 'review', 'gray')
 # flow -> the registry type its release must have (None: any), and what it takes.
@@ -290,7 +290,3 @@ def cmdb_hosts(hostnames, hostvars):
         out.append({'name': name, 'inner_ip': hv.get('inner_ip'), 'section_ids': list(hv.get('section_ids') or []),
                     'deploy_location': hv.get('deploy_location'), 'services': list(hv.get('services') or [])})
     return out
-
-
-def valid_release_name(name):
-    return bool(RELEASE_RE.match(name or ''))

@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import re
 
-from .._release.names import InvalidName, validate_item
+from .._release.names import SERVICE_RE, InvalidName, validate_item
 
 try:
     import yaml
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - ansible-core requires PyYAML
 
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
 HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z')
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+NAME_RE = SERVICE_RE   # service and deploy-location names follow one rule
 TOP_KEYS = ('deploy_locations', 'hosts', 'project', 'exported_at', 'format')
 LOCATION_KEYS = ('name', 'description')
 HOST_KEYS = ('name', 'inner_ip', 'deploy_location', 'section_ids', 'services')

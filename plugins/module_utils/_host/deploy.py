@@ -32,8 +32,9 @@ import shutil
 import tempfile
 import time
 
-from .._package.archive import CHUNK, normal_mode, scan_archive
+from .._package.archive import CHUNK, SHA256_RE, normal_mode, scan_archive
 from .._package.archive_writer import file_sha256
+from .._package.files import atomic_write
 from .deploy_plan import Build, DeployError, listing, plan_deploy, version_digests
 from .._release.names import InvalidName, validate_release
 from .._package.pkgname import LOOSE_BUILD_RE, parse_package_name
@@ -45,7 +46,6 @@ STATE_DIR = '.deploy'
 FORMAT = 1
 # Hidden names deploy leaves only when interrupted: removed by the next run.
 LEFTOVER_RE = re.compile(r'^\.(unpack|remove|link|write)-')
-_SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
 
 
 # ---- the install root on disk ----------------------------------------------------------------
@@ -86,7 +86,7 @@ class InstallRoot(object):
                    for i in doc['builds']]
             for build in out:
                 names = [n for pair in build.pairs() for n in pair]
-                if not (LOOSE_BUILD_RE.match(build.build) and _SHA256_RE.match(build.sha256) and '/' not in
+                if not (LOOSE_BUILD_RE.match(build.build) and SHA256_RE.match(build.sha256) and '/' not in
                         build.package and all(LAYOUT_NAME_RE.match(n) for n in names)):
                     raise ValueError('invalid entry %r' % (build.to_dict(),))
             return out
@@ -170,18 +170,7 @@ def _flock(fd):
 
 
 def _atomic_write(path, data):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.write-')
-    try:
-        with os.fdopen(fd, 'wb') as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data)
 
 
 def unpack(path, dest, limits=None, label=None):

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import time
 
+from .._package.files import atomic_write
 from .service import ServiceError, expected_argv, resolve
 
 # Never hand the collection's own settings (ZooKeeper credentials among them) to a game service.
@@ -131,10 +132,7 @@ def child_env():
 
 
 def _write_atomic(path, data):
-    tmp = '%s.tmp.%d' % (path, os.getpid())
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.rename(tmp, path)
+    atomic_write(path, data, prefix='.%s.' % os.path.basename(path))
 
 
 def _remove(*paths):

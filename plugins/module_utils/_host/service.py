@@ -19,14 +19,12 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import string
 
 from .._release.config import URL_RE
-from .._release.names import InvalidName, validate_item, validate_release
+from .._release.names import SERVICE_RE, InvalidName, validate_item, validate_release
 from .._release.start_version import NoStartVersion, version_for
 
-SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
 PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service')
 DEFAULT_COMMAND = ['{install_root}/version/{service}/{version}/bin/{service}', '--release', '{release}']
 SECTION_ARGS = ['--section', '{section_id}']
@@ -40,7 +38,7 @@ class ServiceError(Exception):
 # ---- names and values ---------------------------------------------------------------------------
 
 def validate_service(name):
-    if not isinstance(name, str) or not SERVICE_RE.match(name) or name in ('.', '..'):
+    if not isinstance(name, str) or not SERVICE_RE.match(name):
         raise ServiceError('invalid service name %r: must be 1-64 letters, digits, _ . - (starting '
                            'with a letter or digit; no "/", spaces or shell characters)' % (name,))
     return name

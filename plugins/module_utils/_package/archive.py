@@ -19,6 +19,7 @@ __metaclass__ = type
 import gzip
 import hashlib
 import os
+import re
 import tarfile
 import zlib
 
@@ -42,6 +43,8 @@ RATIO_FLOOR = 64 * MIB
 HEADER_ALLOWANCE = 64 * MIB
 MAX_LINK_HOPS = 40
 CHUNK = 1024 * KIB
+# A SHA-256 as the collection writes it in manifests and deploy records: 64 lower-case hex digits.
+SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
 
 
 class UnsafeArchiveError(PackageError):

@@ -24,8 +24,8 @@ import os
 import posixpath
 import stat
 import tarfile
-import tempfile
 
+from .files import AtomicFile
 from .archive import CHUNK, HashingReader, Member, check_relative_path, has_control, normal_mode
 from .pkgname import PackageError
 
@@ -179,25 +179,17 @@ def write_archive_file(final_path, entries, mtime=0, check=False, label=None, ke
             os.makedirs(dest_dir, 0o755)
         except OSError as exc:
             raise PackageError('%s: cannot create the directory %s: %s' % (label, dest_dir, exc))
+    target = AtomicFile(final_path, prefix='.%s.' % os.path.basename(final_path), suffix='.tmp')
     try:
-        fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix='.%s.' % os.path.basename(final_path), suffix='.tmp')
+        target.open()
     except OSError as exc:
         raise PackageError('%s: cannot write in %s: %s' % (label, dest_dir, exc))
-    try:
-        with os.fdopen(fd, 'wb') as out:
-            digest, size, members = write_archive(entries, out, mtime, label, keep_order)
-            out.flush()
-            os.fsync(out.fileno())
+    with target:
+        digest, size, members = write_archive(entries, target.file, mtime, label, keep_order)
+        target.file.flush()
         same = existing and os.path.getsize(final_path) == size and file_sha256(final_path) == digest
         if same:
-            os.unlink(tmp)
-        else:
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, final_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+            target.discard()
     return {'path': final_path, 'sha256': digest, 'size': size, 'changed': not same, 'members': members}
 
 

@@ -19,19 +19,18 @@ __metaclass__ = type
 
 import json
 import os
-import re
 
 from .archive import UnsafeArchiveError, check_links, read_bounded, scan_archive
 from .archive_writer import Entry, tree_entries, write_archive_file
 from .._release.config import MAX_CONFIG_BYTES, ConfigError, encode, parse_config_text
-from .._release.names import InvalidName, validate_release
+from .._release.names import ITEM_RE, InvalidName, validate_release
 from .pkgname import PackageError, package_file_name, parse_package_name
 
 INDICATOR_MEMBER = 'filecache/release_indicator.json'
 CONFIG_SUFFIX = '.config.zoo'
 TOP_LEVEL = ('filecache', 'lib', 'version')
-# Components and versions under version/: single file-name components.
-LAYOUT_NAME_RE = re.compile(r'^[A-Za-z0-9_.:#@+=,~-]{1,200}\Z')
+# Components and versions under version/: single file-name components, named as the tree's items.
+LAYOUT_NAME_RE = ITEM_RE
 MAX_INDICATOR_BYTES = 64 * 1024
 
 

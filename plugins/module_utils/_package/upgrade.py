@@ -19,11 +19,10 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import shutil
 import tempfile
 
-from .archive import CHUNK, UnsafeArchiveError, check_relative_path, normal_mode, read_bounded, scan_archive
+from .archive import CHUNK, SHA256_RE, UnsafeArchiveError, check_relative_path, normal_mode, read_bounded, scan_archive
 from .archive_writer import Entry, entry_sort_key, file_sha256, tree_entries, write_archive_file
 from .pkgname import PackageError, parse_upgrade_name, upgrade_file_name
 
@@ -31,7 +30,6 @@ MANIFEST_MEMBER = 'manifest.json'
 PAYLOAD_DIR = 'files'
 MANIFEST_FORMAT = 1
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
-_SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
 
 
 class Tree(object):
@@ -247,7 +245,7 @@ def parse_manifest(data, label, from_version=None, to_version=None):
             digests = ('sha256', 'from_sha256') if key == 'changed' else ('sha256',)
             sizes = ('size', 'from_size') if key == 'changed' else ('size',)
             for field in digests:
-                if not isinstance(item.get(field), str) or not _SHA256_RE.match(item[field]):
+                if not isinstance(item.get(field), str) or not SHA256_RE.match(item[field]):
                     raise PackageError('%s: %s must be 64 lower-case hex digits' % (at, field))
             for field in sizes:
                 value = item.get(field)

@@ -60,6 +60,11 @@ def validate_release(name, what='release'):
     return name
 
 
+def valid_release_name(name):
+    """The release-name rule as a yes/no (validate_release says why not)."""
+    return isinstance(name, str) and bool(RELEASE_RE.match(name)) and name not in RESERVED_RELEASES
+
+
 def validate_service_name(name, what='service'):
     if not isinstance(name, str) or not SERVICE_RE.match(name):
         raise InvalidName('invalid %s name %s: must be 1-64 letters, digits, _ . - (starting with a letter '

@@ -17,8 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_RE, RELEASES_ROOT, RESERVED_RELEASES,
-                    epoch_path, global_url_path, item_path, kind_path, release_path, stored_item)
+from .names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASES_ROOT, epoch_path, global_url_path, item_path,
+                    kind_path, release_path, stored_item, valid_release_name)
 from .snapshot import moved_items, parse_default, parse_meta
 from .._zk.session import ZkError
 
@@ -49,10 +49,6 @@ def resolve(kind, name, owners, default_release):
         raise OwnershipError('%s %s is owned by more than one release: %s (a configuration error)'
                              % (label, name, ' and '.join(owners)))
     return (owners[0], True) if owners else (None, False)
-
-
-def valid_release_name(name):
-    return bool(RELEASE_RE.match(name)) and name not in RESERVED_RELEASES
 
 
 class ReleaseMap(object):

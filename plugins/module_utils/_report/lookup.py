@@ -17,8 +17,8 @@ __metaclass__ = type
 import ipaddress
 
 from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, RELEASES_ROOT, global_url_path, item_path, kind_path,
-                              release_path, stored_item, validate_item)
-from .._release.releasemap import OwnershipError, ReleaseMap, resolve, valid_release_name
+                              release_path, stored_item, valid_release_name, validate_item)
+from .._release.releasemap import OwnershipError, ReleaseMap, resolve
 from .._release.snapshot import parse_default, parse_meta
 from .._release.state import display_value
 

@@ -17,24 +17,57 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
-from .session import CONNECTION_DEFAULTS, ENV_HOSTS, ZkSession
+from .session import CONNECTION_DEFAULTS, ZkSession
 
 CONNECTION_KEYS = tuple(CONNECTION_DEFAULTS)
-ENV_AUTH_CREDENTIAL = 'ELASTIC_RELEASE_ZK_AUTH_CREDENTIAL'
+ENV_PREFIX = 'ELASTIC_RELEASE_ZK_'
+VAR_PREFIX = 'elastic_release_zk_'
+INI_SECTION = 'elastic_release'
+
+
+class Option(object):
+    """One connection option and every place it can come from."""
+
+    def __init__(self, name, type, ini=False, no_log=False, choices=None):
+        self.name = name
+        self.type = type
+        self.default = CONNECTION_DEFAULTS[name]
+        self.env = ENV_PREFIX + name.upper()           # ELASTIC_RELEASE_ZK_TIMEOUT
+        self.var = VAR_PREFIX + name                     # elastic_release_zk_timeout
+        self.ini = ('zk_' + name) if ini else None       # [elastic_release] zk_timeout (plugins)
+        self.no_log = no_log
+        self.choices = choices
+
+
+# The one table of the connection options. Modules (argument spec, environment fallbacks), the
+# action plugins (inventory variables), and the lookup and inventory plugins (doc fragment
+# gameops.elastic_release.zookeeper, PLUGINS part: env, ini, vars) all take them from here; a unit
+# test holds the doc fragment to this table.
+CONNECTION_OPTIONS = (
+    Option('hosts', 'str', ini=True),
+    Option('timeout', 'float', ini=True),
+    Option('auth_scheme', 'str', choices=['digest']),
+    Option('auth_credential', 'str', no_log=True),
+    Option('use_tls', 'bool', ini=True),
+    Option('ca_cert', 'path', ini=True),
+    Option('client_cert', 'path'),
+    Option('client_key', 'path'),
+    Option('validate_certs', 'bool'),
+)
+ENV_AUTH_CREDENTIAL = ENV_PREFIX + 'AUTH_CREDENTIAL'
 
 
 def connection_spec():
-    return dict(
-        hosts=dict(type='str', fallback=(env_fallback, [ENV_HOSTS])),
-        timeout=dict(type='float', default=CONNECTION_DEFAULTS['timeout']),
-        auth_scheme=dict(type='str', default='digest', choices=['digest']),
-        auth_credential=dict(type='str', no_log=True, fallback=(env_fallback, [ENV_AUTH_CREDENTIAL])),
-        use_tls=dict(type='bool', default=False),
-        ca_cert=dict(type='path'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path', no_log=False),
-        validate_certs=dict(type='bool', default=True),
-    )
+    """The connection options as a module's argument spec; each falls back to its environment variable."""
+    spec = {}
+    for opt in CONNECTION_OPTIONS:
+        entry = dict(type=opt.type, fallback=(env_fallback, [opt.env]), no_log=opt.no_log)
+        if opt.default is not None:
+            entry['default'] = opt.default
+        if opt.choices:
+            entry['choices'] = list(opt.choices)
+        spec[opt.name] = entry
+    return spec
 
 
 def argument_spec(**own):
