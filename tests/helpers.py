@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
-"""Shared test helpers: the collection installed from this checkout, real ansible runs, tree dumps."""
+"""Shared test helpers: the collection installed from this checkout, real ansible runs, the example
+inventory pointed at a test's ZooKeeper, tree dumps and copies."""
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -133,3 +136,48 @@ def dump_tree(client, path='/'):
             walk(p.rstrip('/') + '/' + child)
     walk(path)
     return out
+
+
+def copy_inventory(dest, zk_hosts=None):
+    """A copy of the example inventory/ as dest/inventory (its path, a str), with its
+    elastic_release_zk_hosts set to zk_hosts (a test's chroot) when given."""
+    inv = os.path.join(str(dest), 'inventory')
+    shutil.copytree(os.path.join(ROOT, 'inventory'), inv)
+    if zk_hosts is not None:
+        path = os.path.join(inv, 'group_vars', 'all.yml')
+        with open(path) as handle:
+            text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % zk_hosts,
+                                  handle.read())
+        assert count == 1, 'inventory/group_vars/all.yml has no elastic_release_zk_hosts line'
+        with open(path, 'w') as handle:
+            handle.write(text)
+    return inv
+
+
+def copy_tree(source, target, batch=500):
+    """Copy every node of source's chroot (a started kazoo client) into target's, which must be
+    empty: data and ACLs, parents first, a few hundred creates per transaction. The copy's stats
+    are its own (versions start again at 0), which no reader of the tree depends on.
+
+    Ephemeral nodes (the writers' locks) belong to the session that made them and cannot be
+    copied: one found means a writer was still at work, and is an error."""
+    ops = []
+
+    def walk(path):
+        for child in sorted(source.get_children(path)):
+            if path == '/' and child == 'zookeeper':
+                continue
+            full = path.rstrip('/') + '/' + child
+            data, stat = source.get(full)
+            if stat.ephemeralOwner:
+                raise ValueError('cannot copy %s: an ephemeral node (a lock held by a running writer)' % full)
+            ops.append((full, data, source.get_acls(full)[0]))
+            walk(full)
+    walk('/')
+    for start in range(0, len(ops), batch):
+        txn = target.transaction()
+        for path, data, acl in ops[start:start + batch]:
+            txn.create(path, data, acl=acl)
+        failed = [(op[0], r) for op, r in zip(ops[start:start + batch], txn.commit()) if isinstance(r, Exception)]
+        assert not failed, 'cannot copy the tree: %r' % failed[:3]
+    return len(ops)

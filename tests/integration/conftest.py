@@ -4,6 +4,7 @@
 import pytest
 
 import flowkit
+import helpers
 
 
 @pytest.fixture(scope='session')
@@ -15,4 +16,4 @@ def packages(tmp_path_factory):
 @pytest.fixture
 def inventory(zk, tmp_path):
     """A copy of inventory/ whose ZooKeeper is the test's own chroot."""
-    return flowkit.copy_inventory(zk, tmp_path)
+    return helpers.copy_inventory(tmp_path, zk.hosts)

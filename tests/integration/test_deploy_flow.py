@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 
 import pytest
 
@@ -74,8 +73,7 @@ def hostile(path):
 @pytest.fixture
 def cmdb(tmp_path):
     """A copy of inventory/ (every host local) and a vars file giving each host its install root."""
-    inv = tmp_path / 'inventory'
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
+    inv = helpers.copy_inventory(tmp_path)
     extra = tmp_path / 'hosts.json'
     extra.write_text(json.dumps({'server_start_install_root': str(tmp_path / 'hosts') + '/{{ inner_ip }}'}))
     return {'inventory': str(inv), 'extra': str(extra), 'base': str(tmp_path / 'hosts'), 'tmp': tmp_path}

@@ -11,7 +11,6 @@ test starts is stopped by the `fleet` fixture's finalizer.
 import json
 import os
 import re
-import shutil
 
 import pytest
 
@@ -310,13 +309,7 @@ def cmdb(zk, tmp_path):
     """A copy of inventory/ (the example CMDB inventory, every host local) whose ZooKeeper is the
     test's chroot, the releases of the example owning its game servers, and the example game
     service unpacked per host under tmp_path/hosts/<inner_ip> with a port of its own."""
-    inv = tmp_path / 'inventory'
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
-    all_yml = inv / 'group_vars' / 'all.yml'
-    text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % zk.hosts,
-                          all_yml.read_text())
-    assert count == 1
-    all_yml.write_text(text)
+    inv = helpers.copy_inventory(tmp_path, zk.hosts)
     put(zk.client, '/default_release', {'name': 'production'})
     for release, ips in CMDB_OWNERS.items():
         put(zk.client, '/releases/%s/global_url' % release, b'http://10.1.0.5:9000')

@@ -10,8 +10,6 @@ ZooKeeper node (history revisions included).
 
 import json
 import os
-import re
-import shutil
 import sys
 import zlib
 
@@ -139,15 +137,7 @@ def test_flow_with_credentials_from_the_environment_never_shows_them(authzk, tmp
     -vvv --diff, a summary file. Neither output, log, summary nor ZooKeeper holds the password."""
     secret = authzk.writer[1]
     packages = generators.packages(str(tmp_path / 'packages'))
-    inv = str(tmp_path / 'inventory')
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), inv)
-    all_yml = os.path.join(inv, 'group_vars', 'all.yml')
-    with open(all_yml) as f:
-        text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % authzk.hosts,
-                              f.read())
-    assert count == 1
-    with open(all_yml, 'w') as f:
-        f.write(text)
+    inv = helpers.copy_inventory(tmp_path, authzk.hosts)
     summary = tmp_path / 'summary.json'
     log = tmp_path / 'ansible.log'
     res = helpers.run(['ansible-playbook', '-i', inv, 'playbooks/production.yml', '-vvv', '--diff',

@@ -14,7 +14,6 @@ import concurrent.futures
 import json
 import os
 import re
-import shutil
 import sys
 import time
 import uuid
@@ -215,21 +214,9 @@ def _run_module_cases(work, hosts, files, cases):
     return got, [res]
 
 
-def _inventory(work, hosts):
-    inv = os.path.join(str(work), 'inventory')
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), inv)
-    path = os.path.join(inv, 'group_vars', 'all.yml')
-    with open(path) as f:
-        text, count = re.subn(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: %s' % hosts, f.read())
-    assert count == 1, 'inventory/group_vars/all.yml has no elastic_release_zk_hosts line'
-    with open(path, 'w') as f:
-        f.write(text)
-    return inv
-
-
 def _run_flow_cases(work, hosts, files, cases):
     os.makedirs(str(work), exist_ok=True)
-    inv = _inventory(work, hosts)
+    inv = helpers.copy_inventory(work, hosts)
     got, outputs = {}, []
     for case in cases:
         with faultkit.kazoo(hosts) as c:
@@ -290,7 +277,7 @@ def test_flow_parameters_from_an_unsafe_vars_file_are_never_templated(corpus, tm
     holding a Jinja expression is refused as a release name and the expression never runs.
     (Plain `-e release=...` values are templated by Ansible itself: see docs/guarantees.md.)"""
     marker = str(tmp_path / 'injected')
-    inv = _inventory(tmp_path, corpus['hosts'])
+    inv = helpers.copy_inventory(tmp_path, corpus['hosts'])
     params = tmp_path / 'params.yml'
     payload = "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % marker
     params.write_text(yaml.dump({'release': Unsafe(payload), 'package': corpus['files']['@package:good_gray']},

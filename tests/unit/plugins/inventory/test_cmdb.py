@@ -5,7 +5,6 @@ tested in tests/unit/plugins/module_utils/test_cmdb_export.py)."""
 
 import json
 import os
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -90,9 +89,7 @@ def test_hosts_the_release_model_refuses_are_refused_here(tmp_path):
 
 
 def test_the_example_inventory(tmp_path):
-    inv = tmp_path / 'inventory'
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
-    res, data = inventory_list(str(inv))
+    res, data = inventory_list(helpers.copy_inventory(tmp_path))
     assert res.rc == 0, res
     # Ansible's yaml plugin also reads the export (cmdb.yml) and adds nothing from it.
     assert not set(data) & {'hosts', 'deploy_locations'}
