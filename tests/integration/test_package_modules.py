@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """server_package, server_package_info, upgrade_package, the package filters and the
-build_packages playbook, run through real `ansible` / `ansible-playbook` commands.
+build_packages playbook. The modules' arguments and results are checked with main() run in this
+process (tests/modrun.py); the tests named in MATRIX_TESTS (scripts/test.sh), the lookup, the
+filters and the playbook run through real `ansible` / `ansible-playbook` commands.
 
 Results are checked independently of the module under test: archives are opened with tarfile,
 directories are compared file by file. No ZooKeeper is needed.
@@ -14,6 +16,7 @@ import tarfile
 import pytest
 
 import helpers
+import modrun
 import packagekit as fx
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import parse_config
 
@@ -81,12 +84,10 @@ def test_server_package_check_run_rerun_and_read_back(tmp_path):
 def test_server_package_diff_shows_the_changed_member(tmp_path):
     src = fx.make_src(tmp_path / 'src')
     dest = tmp_path / 'out'
-    helpers.adhoc(SERVER_PACKAGE, build_args(src, dest))
+    modrun.adhoc(SERVER_PACKAGE, build_args(src, dest))
     config = dict(fx.CONFIG, versions=['1.2.0', '1.2.1', '1.3.0'])
     cmd_args = build_args(src, dest, config=config)
-    res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,',
-                       '-e', 'ansible_python_interpreter=%s' % helpers.PYTHON,
-                       '-m', SERVER_PACKAGE, '-a', json.dumps(cmd_args), '--diff', '--check'])
+    res = modrun.adhoc(SERVER_PACKAGE, cmd_args, diff=True, check=True)[0]
     assert res.rc == 0, res
     diff = [line for line in res.stdout.splitlines() if line[:1] in '+-' and 'config.zoo' in line]
     assert len(diff) == 2 and diff[0].startswith('-file') and diff[1].startswith('+file'), res.stdout
@@ -100,31 +101,31 @@ def test_server_package_config_file_and_refusals(tmp_path):
     good.write_text(json.dumps({'versions': ['1.2.1'], 'sections': [1003]}))
     args = build_args(src, dest, release='gray1')
     del args['config']
-    res, task = helpers.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good)))
+    res, task = modrun.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good)))
     assert res.rc == 0, res
     assert task['package'] == 'my-game-gray1-190122.01.tar.gz'
     before = fx.tree_state(dest)
 
     bad = tmp_path / 'bad.config.zoo'
     bad.write_text('{"versions": ["1.2.1"], "sections": {"10/01": {}}}')
-    res, task = helpers.adhoc(SERVER_PACKAGE, dict(args, config_file=str(bad)))
+    res, task = modrun.adhoc(SERVER_PACKAGE, dict(args, config_file=str(bad)))
     assert res.rc != 0
     assert str(bad) in task['msg'] and 'sections.10/01' in task['msg']
 
-    res, task = helpers.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), config={'versions': []}))
+    res, task = modrun.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), config={'versions': []}))
     assert res.rc != 0 and 'mutually exclusive' in task['msg']
 
-    res, task = helpers.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), build='1-2'))
+    res, task = modrun.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), build='1-2'))
     assert res.rc != 0 and "invalid build '1-2'" in task['msg']
 
-    res, task = helpers.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), release='Gray'))
+    res, task = modrun.adhoc(SERVER_PACKAGE, dict(args, config_file=str(good), release='Gray'))
     assert res.rc != 0 and "'Gray'" in task['msg']
     assert fx.tree_state(dest) == before
 
 
 def test_server_package_info_release_mismatch_names_both(tmp_path):
     path = fx.write_tgz(tmp_path / 'mygame-production-1.tar.gz', fx.valid_members())
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path, 'release': 'gray1'})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path, 'release': 'gray1'})
     assert res.rc != 0
     assert "'production'" in task['msg'] and "'gray1'" in task['msg']
 
@@ -138,7 +139,7 @@ def test_server_package_info_refuses_hostile_archives(tmp_path, case):
     members, words = fx.hostile_cases()[case]
     path = fx.write_tgz(tmp_path / 'mygame-production-1.tar.gz', members)
     before = fx.tree_state(tmp_path)
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path, 'fail_on_problems': False})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path, 'fail_on_problems': False})
     assert res.rc != 0, res
     assert 'mygame-production-1.tar.gz' in task['msg']
     for word in words:
@@ -160,7 +161,7 @@ def test_server_package_info_refuses_bombs_and_damaged_files(tmp_path):
             (bomb, {}, ["'lib/zeros.bin'", 'zip bomb']),
             (str(truncated), {}, ['truncated']),
             (big, {'max_member_size': 2048}, ["'lib/big.bin'", 'max_member_size'])]:
-        res, task = helpers.adhoc(PACKAGE_INFO, dict(args, path=path))
+        res, task = modrun.adhoc(PACKAGE_INFO, dict(args, path=path))
         assert res.rc != 0, res
         for word in words:
             assert word in task['msg'], task['msg']
@@ -170,10 +171,10 @@ def test_server_package_info_refuses_bombs_and_damaged_files(tmp_path):
 def test_server_package_info_problems(tmp_path):
     members = fx.valid_members() + [(fx.tinfo('README', data=b'x'), b'x')]
     path = fx.write_tgz(tmp_path / 'mygame-production-1.tar.gz', members)
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path})
     assert res.rc != 0 and "1 problem(s): unexpected top-level member 'README'" in task['msg']
     assert task['config']['versions'] == {'1.2.0': {}, '1.2.1': {}}
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path, 'fail_on_problems': False, 'checksums': True})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path, 'fail_on_problems': False, 'checksums': True})
     assert res.rc == 0, res
     assert len(task['problems']) == 1
     files = dict((f['name'], f) for f in task['files'])
@@ -182,9 +183,9 @@ def test_server_package_info_problems(tmp_path):
 
 def test_server_package_info_custom_name_pattern(tmp_path):
     path = fx.write_tgz(tmp_path / 'gray1_190122.01.tgz', fx.valid_members('gray1'))
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path})
     assert res.rc != 0 and 'does not match the pattern' in task['msg']
-    res, task = helpers.adhoc(PACKAGE_INFO, {'path': path, 'name_pattern': r'(?P<release>[a-z0-9]+)_(?P<build>[^_]+)\.tgz'})
+    res, task = modrun.adhoc(PACKAGE_INFO, {'path': path, 'name_pattern': r'(?P<release>[a-z0-9]+)_(?P<build>[^_]+)\.tgz'})
     assert res.rc == 0, res
     assert (task['release'], task['build'], task['project']) == ('gray1', '190122.01', None)
 
@@ -281,18 +282,18 @@ def test_upgrade_package_verify_fails_on_differences(client_trees, tmp_path):
     c1, c2 = client_trees
     dest = tmp_path / 'upgrades'
     args = {'from_version': 'c-1', 'to_version': 'c-2', 'from_src': c1, 'to_src': c2, 'dest': str(dest)}
-    res, built = helpers.adhoc(UPGRADE_PACKAGE, args)
+    res, built = modrun.adhoc(UPGRADE_PACKAGE, args)
     assert res.rc == 0, res
     other = fx.clone(c2, tmp_path / 'c-2-rebuilt')
     fx.write_file(other, 'added/empty', b'rebuilt differently')
-    res, task = helpers.adhoc(UPGRADE_PACKAGE, dict(args, to_src=other, state='verified'))
+    res, task = modrun.adhoc(UPGRADE_PACKAGE, dict(args, to_src=other, state='verified'))
     assert res.rc != 0
     assert 'does not give' in task['msg'] and 'content of added/empty differs' in task['msg']
     assert task['differences'] == ['content of added/empty differs (0 bytes, expected 19)']
 
-    res, task = helpers.adhoc(UPGRADE_PACKAGE, dict(args, state='verified', from_version='c-0'))
+    res, task = modrun.adhoc(UPGRADE_PACKAGE, dict(args, state='verified', from_version='c-0'))
     assert res.rc != 0 and 'c-0_c-2.tar.gz' in task['msg']
-    res, task = helpers.adhoc(UPGRADE_PACKAGE, dict(args, from_version='c_1'))
+    res, task = modrun.adhoc(UPGRADE_PACKAGE, dict(args, from_version='c_1'))
     assert res.rc != 0 and "invalid from_version 'c_1'" in task['msg']
     assert os.listdir(str(dest)) == ['c-1_c-2.tar.gz']
 
@@ -303,7 +304,7 @@ def test_upgrade_package_refuses_a_hostile_tree_archive(tmp_path):
     old = tmp_path / 'c-1'
     fx.write_file(old, 'a.txt', b'a')
     dest = tmp_path / 'upgrades'
-    res, task = helpers.adhoc(UPGRADE_PACKAGE, {'from_version': 'c-1', 'to_version': 'c-2', 'from_src': str(old),
+    res, task = modrun.adhoc(UPGRADE_PACKAGE, {'from_version': 'c-1', 'to_version': 'c-2', 'from_src': str(old),
                                                 'to_src': hostile, 'dest': str(dest)})
     assert res.rc != 0
     assert "'lib/passwd'" in task['msg']

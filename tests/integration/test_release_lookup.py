@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
-"""release_lookup through real `ansible` runs. The tree is written with raw kazoo, as VMS would see it."""
+"""release_lookup. The tree is written with raw kazoo, as VMS would see it. The answers are checked with
+main() run in this process (tests/modrun.py); the test named in MATRIX_TESTS (scripts/test.sh) runs
+real `ansible` (real=True)."""
 
 import json
 
 import pytest
 
 import helpers
+import modrun
 
 MODULE = 'gameops.elastic_release.release_lookup'
 
@@ -36,9 +39,9 @@ def project(zk):
     return zk
 
 
-def lookup(zk, **args):
+def lookup(zk, real=False, **args):
     args.setdefault('hosts', zk.hosts)
-    return helpers.adhoc(MODULE, args)
+    return (helpers.adhoc if real else modrun.adhoc)(MODULE, args)
 
 
 @pytest.mark.parametrize('args,release,url', [
@@ -51,7 +54,7 @@ def lookup(zk, **args):
     ({'version': '2.1'}, 'appstore_review', 'http://review:9000'),
 ])
 def test_lookup_answers_per_contract(project, args, release, url):
-    res, task = lookup(project, **args)
+    res, task = lookup(project, real=True, **args)
     assert res.rc == 0, res
     assert task['changed'] is False
     assert task['release'] == release
@@ -109,6 +112,6 @@ def test_exactly_one_question(project):
 
 def test_lookup_is_check_mode_safe(project):
     before = project.tree()
-    res, task = helpers.adhoc(MODULE, {'hosts': project.hosts, 'section_id': '1003'}, check=True)
+    res, task = modrun.adhoc(MODULE, {'hosts': project.hosts, 'section_id': '1003'}, check=True)
     assert res.rc == 0 and task['release'] == 'gray1'
     assert project.tree() == before

@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-"""zk_release_node through real `ansible` runs against a real ZooKeeper, verified with raw kazoo."""
+"""zk_release_node against a real ZooKeeper, verified with raw kazoo. Its arguments and results are
+checked with main() run in this process (tests/modrun.py); the tests named in MATRIX_TESTS
+(scripts/test.sh) run it through real `ansible` (real=True)."""
 
 import json
 import os
@@ -8,6 +10,7 @@ import zlib
 import pytest
 
 import helpers
+import modrun
 
 MODULE = 'gameops.elastic_release.zk_release_node'
 
@@ -20,9 +23,9 @@ CONFIG = {
 }
 
 
-def publish(zk, check=False, diff=False, **args):
+def publish(zk, check=False, diff=False, real=False, **args):
     args.setdefault('hosts', zk.hosts)
-    return helpers.adhoc(MODULE, args, check=check, diff=diff)
+    return (helpers.adhoc if real else modrun.adhoc)(MODULE, args, check=check, diff=diff)
 
 
 def release_nodes(client, release):
@@ -40,7 +43,7 @@ def release_nodes(client, release):
 
 def test_publish_check_then_real_then_idempotent(zk):
     before = zk.tree()
-    res, task = publish(zk, check=True, diff=True, release='gray1', config=CONFIG)
+    res, task = publish(zk, real=True, check=True, diff=True, release='gray1', config=CONFIG)
     assert res.rc == 0, res
     assert task['changed'] is True
     assert task['revision'] is None
@@ -49,7 +52,7 @@ def test_publish_check_then_real_then_idempotent(zk):
     assert zk.tree() == before, 'check mode wrote to ZooKeeper'
     assert '+    "1001": {' in res.stdout  # the diff is shown
 
-    res, task = publish(zk, release='gray1', config=CONFIG)
+    res, task = publish(zk, real=True, release='gray1', config=CONFIG)
     assert res.rc == 0, res
     assert task['changed'] is True and task['transactions'] == 1
     assert task['revision'] == 'rev-0000000001'
@@ -67,23 +70,23 @@ def test_publish_check_then_real_then_idempotent(zk):
     assert not zk.client.exists('/default_release'), 'a gray publish must not touch /default_release'
 
     after_first = zk.tree()
-    res, task = publish(zk, release='gray1', config=CONFIG)
+    res, task = publish(zk, real=True, release='gray1', config=CONFIG)
     assert res.rc == 0, res
     assert task['changed'] is False and task['operations'] == [] and task['revision'] is None
     assert zk.tree() == after_first, 'an identical rerun wrote something'
 
 
 def test_replace_removes_what_is_gone_and_merge_keeps_it(zk):
-    assert publish(zk, release='gray1', config=CONFIG)[0].rc == 0
+    assert publish(zk, real=True, release='gray1', config=CONFIG)[0].rc == 0
     smaller = {'global_url': 'http://10.0.0.6:9000', 'versions': ['1.2.2'],
                'sections': {'1001': {'name': 'renamed'}}, 'servers': {'10.1.2.3': {}}}
-    res, task = publish(zk, release='gray1', config=smaller, mode='merge')
+    res, task = publish(zk, real=True, release='gray1', config=smaller, mode='merge')
     assert res.rc == 0, res
     nodes = release_nodes(zk.client, 'gray1')
     assert '/sections/1004' in nodes and '/versions/1.2.0' in nodes  # merge never removes
     assert json.loads(nodes['/sections/1001']) == {'name': 'renamed'}
 
-    res, task = publish(zk, release='gray1', config=smaller)
+    res, task = publish(zk, real=True, release='gray1', config=smaller)
     assert res.rc == 0, res
     nodes = release_nodes(zk.client, 'gray1')
     assert sorted(k for k in nodes if k.count('/') == 2) == ['/sections/1001', '/servers/10.1.2.3', '/versions/1.2.2']
@@ -272,13 +275,13 @@ def test_module_defaults_group_and_env_fallback(zk, tmp_path):
 
 
 def test_unreachable_zookeeper_fails_within_timeout():
-    res, task = helpers.adhoc(MODULE, {'hosts': '127.0.0.1:1', 'timeout': 2, 'release': 'gray1', 'config': CONFIG})
+    res, task = modrun.adhoc(MODULE, {'hosts': '127.0.0.1:1', 'timeout': 2, 'release': 'gray1', 'config': CONFIG})
     assert res.rc != 0
     assert 'cannot connect to ZooKeeper at 127.0.0.1:1' in task['msg']
 
 
 def test_missing_chroot_is_a_clear_error(zk_server):
-    res, task = helpers.adhoc(MODULE, {'hosts': zk_server.hosts + '/no_such_project', 'release': 'gray1', 'config': CONFIG})
+    res, task = modrun.adhoc(MODULE, {'hosts': zk_server.hosts + '/no_such_project', 'release': 'gray1', 'config': CONFIG})
     assert res.rc != 0
     assert 'chroot /no_such_project does not exist' in task['msg']
     # The command it names exists on Debian (zkCli.sh is not on PATH there).
@@ -300,11 +303,11 @@ def test_package_option_reads_config_and_indicator_from_the_archive(zk, tmp_path
         'build': '190122.01', 'config': CONFIG})
     assert res.rc == 0, res
     package = task['path']
-    res, task = publish(zk, release='production', package=package, set_default=True)
+    res, task = publish(zk, real=True, release='production', package=package, set_default=True)
     assert res.rc == 0, res
     assert json.loads(zk.client.get('/default_release')[0]) == {'name': 'production'}
     assert sorted(zk.client.get_children('/releases/production/sections')) == ['1001', '1002', '1003', '1004']
     before = zk.tree()
-    res, task = publish(zk, release='gray1', package=package)
+    res, task = publish(zk, real=True, release='gray1', package=package)
     assert res.rc != 0 and 'production' in task['msg'] and 'gray1' in task['msg']
     assert zk.tree() == before
