@@ -12,7 +12,7 @@ import os
 import pytest
 
 import helpers
-from flowkit import TIMES, children, expected_state, flow, lookups, release_state
+from flowkit import TIMES, children, expected_state, first_step, flow, lookups, release_state
 
 # ---- the life of a game project ------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ def seed(client):
         client.create('/releases/%s/servers' % release, b'')
 
 
-@pytest.mark.parametrize('name,params,task,message', [
+REFUSALS = [
     ('mismatched package name', {'flow': 'gray', 'package': 'gray1-190122.01', 'release': 'appstore_review'},
      CHECK_TASK, 'package mygame-gray1-190122.01.tar.gz is a package of release gray1, not of release appstore_review'),
     ('package name without a release', {'flow': 'gray', 'package': 'renamed', 'release': 'gray1'},
@@ -194,7 +194,14 @@ def seed(client):
     ('retire a production release', {'flow': 'retire', 'release': 'production'},
      CHECK_TASK, 'release production is registered as a production release: the retire flow removes review and gray releases only'),
     ('retire an unregistered release', {'flow': 'retire', 'release': 'gray7'}, CHECK_TASK, 'release gray7 is not registered'),
-])
+]
+# One refusal per flow runs through ansible-playbook (the role's argument check, the failed task, the
+# summary file, exit code 2); the others run the flow's first step in this process (first_step).
+THROUGH_PLAYBOOK = ('mismatched package name', 'wrong release type', 'missing package and release',
+                    'missing release in rollback', 'retire a production release')
+
+
+@pytest.mark.parametrize('name,params,task,message', [c for c in REFUSALS if c[0] in THROUGH_PLAYBOOK])
 def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_path, name, params, task, message):
     seed(zk.client)
     before = zk.tree()
@@ -214,3 +221,18 @@ def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_
     assert run.summary['changed_nodes'] == 0
     fatal = [line for line in run.res.stdout.splitlines() if line.startswith('fatal:')][0]
     assert message in fatal.replace('\\"', '"'), fatal
+
+
+@pytest.mark.parametrize('name,params,task,message', [c for c in REFUSALS if c[0] not in THROUGH_PLAYBOOK])
+def test_refused_by_the_first_step_writing_nothing(zk, inventory, packages, name, params, task, message):
+    seed(zk.client)
+    before = zk.tree()
+    extra = dict(params)
+    flow_name = extra.pop('flow')
+    if 'package' in extra:
+        extra['package'] = packages[extra['package']]
+    result = first_step(inventory, flow_name, **extra)
+    assert result.get('failed') is True, result
+    assert zk.tree() == before, '%s: ZooKeeper changed' % name
+    assert message in result['msg'], result['msg']
+    assert result['msg'].startswith('%s flow refused, nothing was written: ' % flow_name), result['msg']

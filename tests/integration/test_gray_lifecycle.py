@@ -8,7 +8,10 @@ import json
 import os
 import sys
 
-from flowkit import children, flow
+import pytest
+
+import helpers
+from flowkit import children, first_step, flow
 
 GATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gate.py')
 
@@ -48,9 +51,17 @@ def publish_basics(inventory, tmp_path, packages):
         assert run.rc == 0, run
 
 
-def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_narrow(zk, inventory, packages, tmp_path):
+@pytest.fixture(scope='module')
+def basics(zk_module, packages, tmp_path_factory):
+    """production and gray1 published by their flows once; each test starts from a copy."""
+    work = tmp_path_factory.mktemp('basics')
+    publish_basics(helpers.copy_inventory(work, zk_module.hosts), work, packages)
+    return zk_module
+
+
+def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_narrow(zk, inventory, packages, tmp_path, basics):
     client = zk.client
-    publish_basics(inventory, tmp_path, packages)
+    zk.copy_from(basics)
     record = tmp_path / 'gate.jsonl'
     gate = json.dumps([sys.executable, GATE, zk.hosts, str(record), 'section_id=1003', 'section_id=1004',
                        'inner_ip=10.1.0.12'], separators=(',', ':'))
@@ -101,9 +112,9 @@ def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_nar
     assert zk.tree() == tree
 
 
-def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_path):
+def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_path, basics):
     client = zk.client
-    publish_basics(inventory, tmp_path, packages)
+    zk.copy_from(basics)
     before = releases_data(client)
     gate = json.dumps([sys.executable, os.path.join(os.path.dirname(GATE), 'gate.py'), '--fail', 'error_rate_7%'],
                       separators=(',', ':'))
@@ -119,36 +130,41 @@ def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_pa
     assert [s['moved']['sections'] for s in run.summary['steps']] == [['1003']]
 
 
-def test_refusals_of_the_new_flows_write_nothing(zk, inventory, packages, tmp_path):
-    publish_basics(inventory, tmp_path, packages)
+def test_refusals_of_the_new_flows_write_nothing(zk, inventory, packages, tmp_path, basics):
+    zk.copy_from(basics)
     before = zk.tree()
+    # (flow, extra vars, the refusal's words or None for a run that has nothing to do, through
+    # ansible-playbook or the first step in this process); one refusal per flow runs the playbook.
     cases = [
-        ('widen', {'release': 'gray1', 'sections': '1999'}, 'section id 1999 is owned by no release'),
-        ('widen', {'release': 'gray1', 'sections': '1901'}, None),   # already gray1's: nothing to do
-        ('widen', {'release': 'gray1', 'sections': '../x'}, "invalid section id '../x'"),
-        ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases'),
-        ('widen', {'release': 'gray1'}, 'nothing to widen'),
-        ('narrow', {'release': 'gray1', 'sections': '1001'}, None),  # already production's
+        ('widen', {'release': 'gray1', 'sections': '1999'}, 'section id 1999 is owned by no release', flow),
+        ('widen', {'release': 'gray1', 'sections': '1901'}, None, flow),   # already gray1's: nothing to do
+        ('widen', {'release': 'gray1', 'sections': '../x'}, "invalid section id '../x'", first_step),
+        ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases', first_step),
+        ('widen', {'release': 'gray1'}, 'nothing to widen', first_step),
+        ('narrow', {'release': 'gray1', 'sections': '1001'}, None, flow),  # already production's
         ('promote', {'release': 'gray1', 'package': packages['gray1-190122.01']},
-         'is a package of release gray1, not of the production release production'),
+         'is a package of release gray1, not of the production release production', flow),
     ]
-    for name, extra, message in cases:
-        run = flow(inventory, tmp_path, name, **extra)
-        if message is None:
-            assert run.rc == 0 and run.summary['changed'] is False, run
+    for name, extra, message, how in cases:
+        if how is first_step:
+            result = first_step(inventory, name, **extra)
+            assert result.get('failed') is True and message in result['msg'], (name, extra, result)
         else:
-            assert run.rc == 2 and message in run.summary['error'], (name, extra, run)
+            run = flow(inventory, tmp_path, name, **extra)
+            if message is None:
+                assert run.rc == 0 and run.summary['changed'] is False, run
+            else:
+                assert run.rc == 2 and message in run.summary['error'], (name, extra, run)
         assert zk.tree() == before, (name, extra)
-    # The review publish that would take production's section and gray1's version, through the flow.
-    run = flow(inventory, tmp_path, 'production', package=packages['production-190123.01'], release='production')
-    assert run.rc == 2 and 'section id 1901 is owned by gray1' in run.summary['error'], run
-    assert run.failed_task() == 'gameops.elastic_release.validate : Check the parameters, the package name, the release registry and the package'
+    # The production publish that would take gray1's section and version: refused by the first step.
+    result = first_step(inventory, 'production', package=packages['production-190123.01'], release='production')
+    assert result.get('failed') is True and 'section id 1901 is owned by gray1' in result['msg'], result
     assert zk.tree() == before
 
 
-def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path):
+def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path, basics):
     client = zk.client
-    publish_basics(inventory, tmp_path, packages)
+    zk.copy_from(basics)
     run = flow(inventory, tmp_path, 'widen', release='gray1', sections='1003')
     assert run.rc == 0, run
     tree = zk.tree()
