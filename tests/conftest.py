@@ -13,6 +13,7 @@ halves; see docs/development.md for what goes where.
 import json
 import os
 import re
+import resource
 import sys
 import uuid
 
@@ -52,6 +53,50 @@ def pytest_configure(config):
 def pytest_addoption(parser):
     parser.addoption('--tier-report', metavar='FILE', default=None,
                      help='write {node id: {"tiers": [...], "group": ...}} of the collected tests to FILE as JSON')
+    parser.addoption('--cpu-durations', metavar='N', type=int, default=None,
+                     help='show the N tests that used the most CPU (this process and the commands it ran: '
+                          'ansible, ansible-playbook, ...), and the total; unlike wall time, other work on the '
+                          'machine hardly changes it (0: all)')
+
+
+def _cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.config.getoption('cpu_durations') is None:
+        yield
+        return
+    item._cpu_started = _cpu_seconds()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    started = getattr(item, '_cpu_started', None)
+    if started is not None and call.when == 'teardown':
+        # setup, call and teardown of this test; user_properties travel from xdist workers
+        outcome.get_result().user_properties.append(('cpu_seconds', _cpu_seconds() - started))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = config.getoption('cpu_durations')
+    if count is None:
+        return
+    rows = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, 'user_properties', ()):
+                if key == 'cpu_seconds':
+                    rows.append((value, report.nodeid))
+    rows.sort(reverse=True)
+    terminalreporter.write_sep('=', 'CPU seconds of each test (with the commands it ran): %.1f s in all, %d tests'
+                               % (sum(r[0] for r in rows), len(rows)))
+    for seconds, nodeid in rows[:count or len(rows)]:
+        terminalreporter.write_line('%8.2f  %s' % (seconds, nodeid))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -219,6 +219,7 @@ def test_thousands_of_children_and_many_containers(zk):
     wipe(zk.client, '/c')
 
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 @pytest.mark.parametrize('act', ['unimplemented', 'drop'])
 def test_server_without_multi_read_falls_back_once(tree, act):
     """ZooKeeper before 3.6 answers opcode 22 with UNIMPLEMENTED and closes the connection (act
@@ -240,6 +241,7 @@ def test_server_without_multi_read_falls_back_once(tree, act):
     assert spy.kinds['MultiRead'] == proxy.refused
 
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 def test_multi_read_refused_in_the_middle_switches_to_single_reads(tree):
     """An ensemble member older than 3.6 (a rolling upgrade), met after the session decided to use
     multi-read: the read completes one by one, with the same answers."""
@@ -260,6 +262,7 @@ def test_multi_read_refused_in_the_middle_switches_to_single_reads(tree):
 
 # ---- deadlines per answer -------------------------------------------------------------------
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 @pytest.mark.parametrize('multi_read', [True, False], ids=['multi-read', 'pipelined'])
 def test_slow_but_connected_server_never_fails_a_long_read(tree, multi_read):
     """Every answer comes 0.3 s after the previous one, so the whole read takes several times the
@@ -283,6 +286,7 @@ def test_slow_but_connected_server_never_fails_a_long_read(tree, multi_read):
     assert took > 1.5 * timeout, 'the read was not longer than its timeout (%.2f s): it proves nothing' % took
 
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 @pytest.mark.parametrize('what', ['read', 'commit', 'sync'])
 def test_frozen_server_fails_saying_it_was_connected(zk, what):
     with zkproxy.ZkProxy(zk.server.port) as proxy:
@@ -302,6 +306,7 @@ def test_frozen_server_fails_saying_it_was_connected(zk, what):
     assert 'no quorum' not in message
 
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 def test_unreachable_server_fails_saying_it_is_not_connected(zk):
     proxy = zkproxy.ZkProxy(zk.server.port)
     with session(proxy.hosts + zk.chroot, timeout=1) as lost:
@@ -379,6 +384,7 @@ def test_fences_stop_a_commit_once_the_lock_node_is_gone(zk):
     assert zk.client.get_children('/data') == ['a']
 
 
+@pytest.mark.full   # fault injection (tests/zkproxy.py): the full tier
 def test_lock_on_a_frozen_server_is_bounded(zk):
     with zkproxy.ZkProxy(zk.server.port) as proxy:
         with session(proxy.hosts + zk.chroot, timeout=1) as frozen:

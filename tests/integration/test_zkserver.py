@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+# Kills processes on purpose (its own ZooKeeper servers' parents): the full tier.
+pytestmark = pytest.mark.full
+
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Starts a server, prints the JVM's pid and waits to be killed.
