@@ -1,6 +1,7 @@
-# Entry points; the scripts do the work (CI runs .ci/run: scripts/setup.sh && scripts/test.sh).
+# Entry points; the scripts do the work (CI runs .ci/run: scripts/setup.sh && scripts/test.sh full).
 # Every target but setup and clean needs .venv, which `make setup` (scripts/setup.sh) makes.
-.PHONY: setup test lint sanity pytest unit integration reliability molecule demo readme matrix newcomer clean
+# `make test` is the everyday quick tier, `make full` the whole suite; the others are single steps.
+.PHONY: setup test full quick lint sanity pytest-quick pytest-full pytest unit integration reliability molecule validators demo readme matrix newcomer clean
 
 setup:
 	bash scripts/setup.sh
@@ -8,7 +9,7 @@ setup:
 test:
 	bash scripts/test.sh
 
-lint sanity pytest unit integration reliability molecule readme matrix newcomer:
+full quick lint sanity pytest-quick pytest-full pytest unit integration reliability molecule validators readme matrix newcomer:
 	bash scripts/test.sh $@
 
 demo:

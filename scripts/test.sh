@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# The whole test suite, in order: ansible-lint, ansible-test sanity, pytest (tests/unit,
-# tests/integration and tests/reliability against real ZooKeeper servers: standalone, a 3-node
-# ensemble, digest auth, TLS), molecule scenarios, the README's commands as printed (they include
-# the main job, scripts/demo.sh), the supported ansible-core versions (matrix), and the README's
-# first command in a clean clone with a clean HOME and a new virtual environment from PyPI
-# (newcomer).
+# The test suite in two tiers (docs/development.md says what goes in which and how to measure):
 #
-#   bash scripts/test.sh                   every step: lint sanity pytest molecule readme matrix newcomer
-#   bash scripts/test.sh lint sanity ...   only these steps; also: unit, integration, reliability
-#                                          (pytest on one folder), pytest (all three), molecule,
-#                                          demo (scripts/demo.sh alone), readme, matrix, newcomer
+#   bash scripts/test.sh          the everyday quick tier (at most 5 minutes on a quiet 2-core machine):
+#                                 lint, pytest-quick (tests/unit and tests/integration without the
+#                                 `full` marker: in-process module tests, every flow's main path
+#                                 through ansible-playbook, against real ZooKeeper servers), molecule
+#   bash scripts/test.sh full     what CI runs (.ci/run; at most 20 minutes): the quick tier, then
+#                                 sanity, pytest-full (the `full` tests: reliability trials, fault
+#                                 injection, the hostile corpus through real ansible, ...), validators,
+#                                 readme (the README's commands as printed), matrix (the oldest and
+#                                 newest ansible-core) and newcomer (the README's first command in a
+#                                 clean clone with a clean HOME and a new virtual environment)
+#   bash scripts/test.sh STEP...  only these steps, in this order (the words quick and full stand for
+#                                 their steps); also: unit, integration, reliability (one folder,
+#                                 both tiers), pytest (the three folders, both tiers), demo
 #
-# Every step runs even when an earlier one failed; the exit status is non-zero if any failed.
-# Run scripts/setup.sh first: it makes the virtual environment .venv that every step uses (no
-# need to activate it), installs ZooKeeper and writes ansible-test's pip bootstrap. Tools that
-# write under $HOME are pointed at .build/ instead, except ansible-test, which keeps its virtual
-# environments in ~/.ansible/test so that later runs are quick.
+# Every step runs even when an earlier one failed; the exit status is non-zero if any failed, and
+# the summary gives each step's time. Run scripts/setup.sh first: it makes the virtual environment
+# .venv that every step uses (no need to activate it), installs ZooKeeper and writes
+# ansible-test's pip bootstrap. Tools that write under $HOME are pointed at .build/ instead, except
+# ansible-test, which keeps its virtual environments in ~/.ansible/test so that later runs are quick.
+# PYTEST_WORKERS (default 2) is the number of pytest-xdist workers of the pytest steps; 0 runs
+# them in one process.
 
 # The step_* functions are called through run_step "step_$name": they are not unreachable.
 # shellcheck disable=SC2317
@@ -58,7 +64,7 @@ run_step() {
     "$@"
     rc=$?
     STEP_NAMES+=("$name")
-    STEP_TIMES+=("$(($(date +%s) - start))s")
+    STEP_TIMES+=("$(($(date +%s) - start))s (load average $(cut -d' ' -f1 /proc/loadavg))")
     if [ "$rc" -eq 0 ]; then
         STEP_RESULTS+=(PASS)
     else
@@ -114,15 +120,31 @@ PYTEST_LINES=()
 pytest_with() {
     local python=$1 label=$2 rc line
     shift 2
-    "$python" -m pytest -p no:cacheprovider -ra "$@" 2>&1 | tee "$PYTEST_LOG"
+    "$python" -m pytest -p no:cacheprovider -ra --durations=15 "$@" 2>&1 | tee "$PYTEST_LOG"
     rc=${PIPESTATUS[0]}
     [ "$rc" -eq 5 ] && echo "pytest collected no test (exit 5): failing"
     line=$(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG" | tail -n 1)
     PYTEST_LINES+=("$label: ${line:-no closing line (exit $rc)}")
     return "$rc"
 }
+
+# The pytest-xdist options of PYTHON: PYTEST_WORKERS workers (each with its own ZooKeeper), tests
+# that share a server or a module's set-up kept on one worker (tests/conftest.py marks them with
+# xdist_group; --dist loadgroup honours the marks). Nothing when xdist is missing or the count is 0.
+PYTEST_WORKERS=${PYTEST_WORKERS:-2}
+xdist_args() {
+    if [ "$PYTEST_WORKERS" != 0 ] && "$1" -c 'import xdist' 2>/dev/null; then
+        echo "-n $PYTEST_WORKERS --dist loadgroup"
+    fi
+}
+
+# run_pytest [-m TIER] FOLDER...: the folders that exist, with .venv's pytest.
 run_pytest() {
-    local dirs=() d
+    local dirs=() select=() d xdist
+    if [ "${1:-}" = -m ]; then
+        select=(-m "$2")
+        shift 2
+    fi
     for d in "$@"; do
         [ -e "$d" ] && dirs+=("$d")
     done
@@ -130,8 +152,11 @@ run_pytest() {
         echo "no test folder among: $* (pytest would collect nothing): failing"
         return 5
     fi
-    pytest_with "$PYTHON" "${dirs[*]}" "${dirs[@]}"
+    read -r -a xdist <<< "$(xdist_args "$PYTHON")"
+    pytest_with "$PYTHON" "${select[*]:-both tiers} ${dirs[*]}" "${xdist[@]}" "${select[@]}" "${dirs[@]}"
 }
+step_pytest_quick() { run_pytest -m quick tests/unit tests/integration; }
+step_pytest_full() { run_pytest -m full tests/unit tests/integration tests/reliability; }
 step_pytest() { run_pytest tests/unit tests/integration tests/reliability; }
 step_unit() { run_pytest tests/unit; }
 step_integration() { run_pytest tests/integration; }
@@ -145,8 +170,20 @@ step_demo() { bash scripts/demo.sh; }
 # (the demo with --keep, then the flows, lookups and the installed collection against its
 # ZooKeeper). newcomer: the README's first command in a clean clone, with a clean HOME and a new
 # .venv from PyPI (it downloads every Python package: about 10 s on a quiet machine here).
-step_readme() { run_pytest tests/newcomer/test_readme.py; }
-step_newcomer() { run_pytest tests/newcomer/test_clean_clone.py; }
+step_readme() { PYTEST_WORKERS=0 run_pytest tests/newcomer/test_readme.py; }
+step_newcomer() { PYTEST_WORKERS=0 run_pytest tests/newcomer/test_clean_clone.py; }
+
+# --- validators ---------------------------------------------------------------------------------
+# What Galaxy and the Ansible docs site check before they accept a collection (galaxy-importer,
+# antsibull-docs lint, antsibull-changelog lint): scripts/validators.sh runs them.
+step_validators() {
+    if [ ! -f scripts/validators.sh ]; then
+        echo "scripts/validators.sh is missing: the validators step has nothing to run (it comes with the"
+        echo "galaxy-importer and antsibull checks; run the other steps with: bash scripts/test.sh quick sanity pytest-full readme matrix newcomer)"
+        return 1
+    fi
+    bash scripts/validators.sh
+}
 
 # --- supported versions -----------------------------------------------------------------------
 # The README claims ansible-core 2.16 to 2.19 for the modules and plugins (the flows need 2.19,
@@ -164,7 +201,7 @@ MATRIX_TESTS=(tests/unit
               tests/integration/test_zk_release_node.py::test_replace_removes_what_is_gone_and_merge_keeps_it
               tests/integration/test_zk_release_node.py::test_package_option_reads_config_and_indicator_from_the_archive
               tests/integration/test_zk_release_node.py::test_module_defaults_group_and_env_fallback
-              tests/integration/test_zk_release_revision.py
+              tests/integration/test_zk_release_revision.py::test_restore_before_the_release_existed_removes_it
               tests/integration/test_release_lookup.py::test_lookup_answers_per_contract
               tests/integration/test_server_start.py::test_module_looks_up_the_section
               tests/integration/test_server_start.py::test_lookup_plugin
@@ -295,26 +332,29 @@ step_molecule() {
 }
 
 # --- main ---------------------------------------------------------------------------------------
-DEFAULT_STEPS=(lint sanity pytest molecule readme matrix newcomer)
-KNOWN="lint sanity pytest unit integration reliability molecule demo readme matrix newcomer"
+QUICK_STEPS=(lint pytest-quick molecule)
+FULL_STEPS=("${QUICK_STEPS[@]}" sanity pytest-full validators readme matrix newcomer)
+KNOWN="lint sanity pytest-quick pytest-full pytest unit integration reliability molecule validators demo readme matrix newcomer"
 "$PYTHON" - <<'PY' || true
 import sys
 from ansible.release import __version__ as core
 print('python %s (%s), ansible-core %s' % (sys.version.split()[0], sys.executable, core))
 PY
-steps=("$@")
-if ((${#steps[@]} == 0)); then
-    steps=("${DEFAULT_STEPS[@]}")
-fi
-for step in "${steps[@]}"; do
-    case " $KNOWN " in
-        *" $step "*) ;;
-        *) echo "unknown step: $step ($KNOWN)" >&2; exit 2 ;;
+steps=()
+for word in "${@:-quick}"; do
+    case $word in
+        quick) steps+=("${QUICK_STEPS[@]}") ;;
+        full) steps+=("${FULL_STEPS[@]}") ;;
+        *) case " $KNOWN " in
+               *" $word "*) steps+=("$word") ;;
+               *) echo "unknown step: $word (quick, full, or steps among: $KNOWN)" >&2; exit 2 ;;
+           esac ;;
     esac
 done
+echo "steps: ${steps[*]}; load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine slows every step)"
 started=$(date +%s)
 for step in "${steps[@]}"; do
-    run_step "$step" "step_$step"
+    run_step "$step" "step_${step//-/_}"
 done
 
 banner summary
@@ -324,6 +364,7 @@ for i in "${!STEP_NAMES[@]}"; do
     [ "${STEP_RESULTS[$i]}" = PASS ] || failed=1
 done
 printf '  %-12s %-16s %s\n' total '' "$(($(date +%s) - started))s"
+echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for detail in "${MOLECULE_DETAILS[@]+"${MOLECULE_DETAILS[@]}"}"; do
     printf '    molecule %s\n' "$detail"
 done

@@ -6,9 +6,9 @@ checkout root, with a clean HOME, the PATH of a fresh Debian login (no virtual e
 a block activates it) and no ANSIBLE_* variables. Every command must exit 0. The blocks start the
 demo's ZooKeeper themselves (`scripts/demo.sh --keep`) and stop it at the end.
 
-Two blocks are the suite's entry points, proven elsewhere and only checked here: the first one
-(setup and demo) runs verbatim in a clean clone in test_clean_clone.py, and the test command is
-exactly what CI runs (.ci/run).
+Three blocks are the suite's entry points, proven elsewhere and only checked here: the first one
+(setup and demo) runs verbatim in a clean clone in test_clean_clone.py, the everyday test command
+is what developers run, and the full test command is exactly what CI runs (.ci/run).
 """
 
 import json
@@ -49,9 +49,10 @@ def test_entry_points_are_what_the_other_tests_and_ci_run():
     assert blocks, 'README.md has no shell code block'
     # test_clean_clone.py runs the first block as it is; it must be the setup-and-demo command.
     assert readme.commands(blocks[0]) == ['bash scripts/setup.sh && bash scripts/demo.sh'], blocks[0]
-    suites = [block for block in blocks if is_suite(block)]
-    assert len(suites) == 1, suites
-    assert readme.commands(suites[0]) == [ci_command()], (suites[0], ci_command())
+    # Two suite commands: the everyday tier, and the full suite, which is exactly what CI runs.
+    suites = [readme.commands(block) for block in blocks if is_suite(block)]
+    assert suites == [['bash scripts/setup.sh && bash scripts/test.sh'], [ci_command()]], suites
+    assert ci_command() == 'bash scripts/setup.sh && bash scripts/test.sh full', ci_command()
 
 
 def test_readme_commands_work_as_printed(tmp_path):
