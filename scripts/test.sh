@@ -187,9 +187,9 @@ step_validators() {
 
 # --- supported versions -----------------------------------------------------------------------
 # The README claims ansible-core 2.16 to 2.19 for the modules and plugins (the flows need 2.19,
-# which the pytest step runs). The oldest and the newest each get a virtual environment of their
+# which the pytest steps run). The oldest and the newest each get a virtual environment of their
 # own under .build/matrix (from PyPI: requirements.txt's runtime packages with ansible-core pinned
-# to that minor version, and pytest; nothing else), made by the oldest (for 2.16) or newest (for
+# to that minor version, pytest and pytest-xdist; nothing else), made by the oldest (for 2.16) or newest (for
 # 2.19) Python that ansible-core supports on the controller and that is installed here (Debian 12
 # has 3.11; python3.10 or python3.13 are used when found on PATH or under pyenv). Each runs the unit
 # tests and a core slice of the integration tests: every module and plugin once through a real
@@ -245,26 +245,27 @@ find_python() {
 }
 
 # matrix_venv CORE PYTHON: prints the environment's directory once it is ready.
+MATRIX_TOOLS=(pytest pytest-xdist)
 matrix_venv() {
     local core=$1 python=$2 dir want
     dir=$BUILD/matrix/core-$core
-    want=$( { "$python" -c 'import sys; print(sys.version)'; echo "ansible-core==$core.*"; cat requirements.txt; } \
+    want=$( { "$python" -c 'import sys; print(sys.version)'; echo "ansible-core==$core.* ${MATRIX_TOOLS[*]}"; cat requirements.txt; } \
             | sha256sum | cut -d' ' -f1)
     if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.matrix.sha256" 2>/dev/null)" = "$want" ]; then
         echo "$dir"
         return 0
     fi
-    echo "making $dir: ansible-core==$core.* with requirements.txt and pytest (from PyPI)" >&2
+    echo "making $dir: ansible-core==$core.* with requirements.txt and ${MATRIX_TOOLS[*]} (from PyPI)" >&2
     rm -rf "$dir"
     "$python" -m venv "$dir" >&2 || return 1
     "$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
-        "ansible-core==$core.*" -r requirements.txt pytest >&2 || return 1
+        "ansible-core==$core.*" -r requirements.txt "${MATRIX_TOOLS[@]}" >&2 || return 1
     echo "$want" > "$dir/.matrix.sha256"
     echo "$dir"
 }
 
 step_matrix() {
-    local core cores=() pythons=() python rc=0 one dir label versions first=true v candidates
+    local core cores=() pythons=() python rc=0 one dir label versions first=true v candidates xdist=()
     read -r -a cores <<< "$MATRIX_CORES"
     for core in "${cores[@]}"; do
         candidates=$(core_pythons "$core") || { rc=1; continue; }
@@ -293,11 +294,12 @@ step_matrix() {
         versions=$("$dir/bin/python" -c 'import sys; from ansible.release import __version__ as c; print("ansible-core %s, Python %s" % (c, sys.version.split()[0]))')
         label="matrix $versions"
         echo "$label ($dir)"
+        read -r -a xdist <<< "$(xdist_args "$dir/bin/python")"
         if [ "$(printf '%s\n' "$core" 2.19 | sort -V | head -n 1)" != 2.19 ]; then
             echo "ansible-core $core: not run (see scripts/test.sh): ${MATRIX_BEFORE_2_19_IGNORE[*]}"
-            pytest_with "$dir/bin/python" "$label" "${MATRIX_BEFORE_2_19_IGNORE[@]}" "${MATRIX_TESTS[@]}"
+            pytest_with "$dir/bin/python" "$label" "${xdist[@]}" "${MATRIX_BEFORE_2_19_IGNORE[@]}" "${MATRIX_TESTS[@]}"
         else
-            pytest_with "$dir/bin/python" "$label" "${MATRIX_TESTS[@]}"
+            pytest_with "$dir/bin/python" "$label" "${xdist[@]}" "${MATRIX_TESTS[@]}"
         fi
         one=$?
         MATRIX_DETAILS+=("$versions: $([ "$one" -eq 0 ] && echo PASS || echo "FAIL (exit $one)")")

@@ -202,14 +202,19 @@ THROUGH_PLAYBOOK = ('mismatched package name', 'wrong release type', 'missing pa
                     'missing release in rollback')
 
 
-@pytest.mark.parametrize('name,params,task,message', [c for c in REFUSALS if c[0] in THROUGH_PLAYBOOK])
-def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_path, name, params, task, message):
+def seeded_refusal(zk, packages, params):
+    """(the tree before, the flow, its extra vars) of a refusal case, over the seeded releases."""
     seed(zk.client)
-    before = zk.tree()
     extra = dict(params)
     flow_name = extra.pop('flow')
     if 'package' in extra:
         extra['package'] = packages[extra['package']]
+    return zk.tree(), flow_name, extra
+
+
+@pytest.mark.parametrize('name,params,task,message', [c for c in REFUSALS if c[0] in THROUGH_PLAYBOOK])
+def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_path, name, params, task, message):
+    before, flow_name, extra = seeded_refusal(zk, packages, params)
     run = flow(inventory, tmp_path, flow_name, **extra)
     assert run.rc == 2, run
     assert zk.tree() == before, '%s: ZooKeeper changed' % name
@@ -226,12 +231,7 @@ def test_refused_in_the_first_step_writing_nothing(zk, inventory, packages, tmp_
 
 @pytest.mark.parametrize('name,params,task,message', [c for c in REFUSALS if c[0] not in THROUGH_PLAYBOOK])
 def test_refused_by_the_first_step_writing_nothing(zk, inventory, packages, name, params, task, message):
-    seed(zk.client)
-    before = zk.tree()
-    extra = dict(params)
-    flow_name = extra.pop('flow')
-    if 'package' in extra:
-        extra['package'] = packages[extra['package']]
+    before, flow_name, extra = seeded_refusal(zk, packages, params)
     result = first_step(inventory, flow_name, **extra)
     assert result.get('failed') is True, result
     assert zk.tree() == before, '%s: ZooKeeper changed' % name
