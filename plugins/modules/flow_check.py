@@ -86,6 +86,8 @@ options:
   gate_url:
     description:
       - A widen or narrow's health gate - an http(s) URL that must answer 2xx after each step.
+      - Returned masked in RV(flow_info.gate) (credentials, query values and fragment as C(***)); nothing
+        of the raw value is in the result.
     type: str
   gate_command:
     description:
@@ -100,6 +102,16 @@ options:
     description:
       - Seconds between two questions to the gate.
     type: int
+  gate_try_timeout:
+    description:
+      - Seconds one question to the gate may take (a command is killed with its process group, a URL
+        abandoned), never more than what is left of O(gate_timeout). Defaults to 30.
+    type: int
+  gate_follow_redirects:
+    description:
+      - Follow redirects of O(gate_url). By default a 3xx answer fails the gate, naming where it leads.
+    type: bool
+    default: false
   pause_seconds:
     description:
       - Seconds a widen or narrow waits after each step before asking the gate.
@@ -169,7 +181,8 @@ flow_info:
       type: list
       elements: dict
     gate:
-      description: The pause and health gate of a widen or narrow (C(url), C(command), C(timeout), C(interval), C(pause)).
+      description: The pause and health gate of a widen or narrow (C(url), masked, C(command), C(timeout), C(interval),
+        C(try_timeout), C(follow_redirects), C(pause)).
       type: dict
     hosts:
       description: The CMDB hosts of the inventory (C(name), C(inner_ip), C(section_ids), C(deploy_location), C(services)).

@@ -226,3 +226,19 @@ def tls_server(tmp_path_factory):
     server.certs = certs
     yield server
     server.stop()
+
+
+# ---- the flows (as tests/integration runs them) ------------------------------------------------
+
+@pytest.fixture(scope='session')
+def packages(tmp_path_factory):
+    """{key: path} of the flow tests' server packages (tests/flowkit.py), built once."""
+    import flowkit
+    return flowkit.build_packages(tmp_path_factory)
+
+
+@pytest.fixture
+def inventory(zk, tmp_path):
+    """A copy of inventory/ whose ZooKeeper is the test's own chroot."""
+    import flowkit
+    return flowkit.copy_inventory(zk, tmp_path)

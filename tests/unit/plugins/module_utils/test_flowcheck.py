@@ -95,7 +95,16 @@ def test_steps_and_gate_are_normalised():
                            gate={'command': '["/bin/check","gray1"]', 'timeout': '30', 'pause': 5})
     assert problems == []
     assert info['steps'] == [{'sections': ['1003'], 'servers': []}, {'sections': ['1004'], 'servers': ['10.1.0.12']}]
-    assert info['gate'] == {'url': '', 'command': ['/bin/check', 'gray1'], 'timeout': 30, 'interval': 5, 'pause': 5}
+    assert info['gate'] == {'url': '', 'command': ['/bin/check', 'gray1'], 'timeout': 30, 'interval': 5, 'pause': 5,
+                            'try_timeout': 30, 'follow_redirects': False}
+    # The URL comes back masked, and a refused one is named masked too.
+    problems, info = check('widen', release='gray1', sections='1003',
+                           gate={'url': 'https://bot:S3cret-pw@mon.example/h?token=T0ken-x&env=prod', 'try_timeout': 9,
+                                 'follow_redirects': True})
+    assert problems == [] and info['gate']['url'] == 'https://***@mon.example/h?token=***&env=***'
+    assert info['gate']['try_timeout'] == 9 and info['gate']['follow_redirects'] is True
+    problems, info = check('widen', release='gray1', sections='1003', gate={'url': 'https://u:S3cret-pw@h/ x'})
+    assert problems and 'S3cret-pw' not in problems[0] and 'https://***@h/ x' in problems[0]
     problems, info = check('narrow', release='gray1', all_items=True)
     assert problems == [] and info['steps'] == [{'sections': [], 'servers': []}]
     problems, info = check('audit')
