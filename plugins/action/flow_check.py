@@ -24,7 +24,7 @@ from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
            'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'gate_try_timeout',
-           'gate_follow_redirects', 'pause_seconds')
+           'gate_follow_redirects', 'pause_seconds', 'allow_chunked')
 
 
 def _package_name(path, pattern):
@@ -64,13 +64,14 @@ class ActionModule(ActionBase):
             all_items = self._bool('all', args.get('all'))
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
             follow_redirects = self._bool('gate_follow_redirects', args.get('gate_follow_redirects'))
+            allow_chunked = self._bool('allow_chunked', args.get('allow_chunked'))
         except ValueError as exc:
             result.update(failed=True, msg='%s flow refused, nothing was written: %s' % (flow or '?', exc))
             return result
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=all_items,
+                                       all_items=all_items, allow_chunked=allow_chunked,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
                                              'try_timeout': args.get('gate_try_timeout'),

@@ -116,6 +116,16 @@ options:
     description:
       - Seconds a widen or narrow waits after each step before asking the gate.
     type: int
+  allow_chunked:
+    description:
+      - The publishing flows (C(production), C(review), C(gray), C(promote)) - let a change too large for
+        one ZooKeeper transaction be written in several, giving up atomicity for readers (they may see the
+        release half-written while it runs, its metadata marked C(pending)). For C(promote), the production
+        package is then published in parts first, the gray release's items left with it, and the promote
+        itself stays one transaction (RV(flow_info.planned.chunked_route)). Without it such a change is
+        refused here, naming this option.
+    type: bool
+    default: false
   registry:
     description:
       - The release registry; defaults to the C(elastic_release_registry) variable.
@@ -189,8 +199,12 @@ flow_info:
       type: list
       elements: dict
     planned:
-      description: The planned write (C(changed), C(operations_count), C(request_bytes), C(impact)), or null.
+      description: The planned write (C(changed), C(operations_count), C(request_bytes), C(impact), C(chunked_route)
+        - true when a promote publishes the package in parts first), or null.
       type: dict
+    allow_chunked:
+      description: Whether the flow may write its change in several transactions (C(-e allow_chunked=true)).
+      type: bool
     started:
       description: When the flow started (seconds since the epoch).
       type: float

@@ -49,7 +49,7 @@ def productions(registry):
 
 class FlowParams(object):
     def __init__(self, flow, release='', package='', name_pattern='', sections=None, servers=None, steps=None,
-                 all_items=False, cwd=None, gate=None):
+                 all_items=False, cwd=None, gate=None, allow_chunked=False):
         self.flow = flow
         self.release = release or ''
         self.package = package or ''
@@ -60,6 +60,7 @@ class FlowParams(object):
         self.all_items = bool(all_items)
         self.cwd = cwd or os.getcwd()
         self.gate = gate or {}
+        self.allow_chunked = bool(allow_chunked)
 
 
 def check(params, registry, groups, package_name=None, read_package=None):
@@ -125,6 +126,10 @@ def check(params, registry, groups, package_name=None, read_package=None):
     if flow in PUBLISHING and location and groups is not None and 'location_%s' % group_suffix(location) not in groups:
         problems.append('deploy location %s of release %s is not in the CMDB inventory (no group location_%s): check '
                         'the inventory source given with -i' % (location, release, group_suffix(location)))
+    info['allow_chunked'] = params.allow_chunked
+    if params.allow_chunked and flow not in PUBLISHING:
+        problems.append('allow_chunked=true is for the flows that publish a package (%s), not for the %s flow'
+                        % (', '.join(PUBLISHING), flow))
     if spec.get('items'):
         info['steps'] = _steps(params, problems)
         info['gate'] = _gate(params.gate, problems)

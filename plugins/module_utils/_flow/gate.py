@@ -27,6 +27,7 @@ import os
 import select
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -225,7 +226,7 @@ def ask_url(url, bound, follow_redirects=False):
     worker.daemon = True
     worker.start()
     worker.join(bound)
-    if worker.is_alive():
+    if worker.is_alive() or box.get('timed_out'):
         out.timed_out = True
         out.answer = '%s gave no answer within %gs' % (shown, bound)
         return out
@@ -269,6 +270,9 @@ def _fetch(url, bound, follow_redirects, box):
                 box['body'] = b''
     except _urlerror.URLError as exc:
         box['error'] = str(exc.reason)
+        box['timed_out'] = isinstance(exc.reason, socket.timeout)
+    except socket.timeout:
+        box['timed_out'] = True     # the socket's own timeout, at the same bound as the join
     except Exception as exc:  # pylint: disable=broad-except
         box['error'] = '%s: %s' % (type(exc).__name__, exc)
 
