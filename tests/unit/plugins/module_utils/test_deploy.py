@@ -537,3 +537,22 @@ def test_the_unpack_directory_moved_away_mid_deploy_writes_nothing_outside(root,
     assert pk.tree_state(outside) == before
     # what was unpacked went into the directory deploy made, wherever it was moved
     assert os.path.isfile(os.path.join(root, 'builds', 'gray1', 'moved', 'lib', 'a.so'))
+
+
+def test_the_same_package_deployed_meanwhile_is_decided_under_the_lock(root, tmp_path, monkeypatch):
+    """An AWX job launched twice: the other deploy finishes right after this one looked at the
+    root, without the lock. Before, this one failed with "exists but no deploy record names it"."""
+    path = package(tmp_path, 'gray1', '01')
+    real = _deploy.InstallRoot.read_records
+    looked = []
+
+    def then_the_other_deploy(self):
+        out = real(self)
+        if not looked:
+            looked.append(True)
+            assert deploy(path, 'gray1', root)['action'] == 'unpacked'   # the other job, complete
+        return out
+    monkeypatch.setattr(_deploy.InstallRoot, 'read_records', then_the_other_deploy)
+    result = deploy(path, 'gray1', root)
+    assert result['changed'] is False and result['action'] == 'present', result
+    assert os.listdir(os.path.join(root, 'builds', 'gray1')) == ['01']
