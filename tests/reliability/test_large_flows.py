@@ -77,3 +77,30 @@ def test_a_large_production_publish_and_its_promote_go_through_the_flows(zk, inv
                  'in_parts_first': first['transactions'], 'changed_nodes': run.summary['changed_nodes'],
                  'seconds': round(run.seconds, 1)})
     faultkit.record_rows('large release through the flows (2,000 sections of about 600 bytes)', rows)
+
+
+def test_the_promote_route_in_process_leaves_the_gray_items_then_absorbs_them(zk, packages, tmp_path):
+    """The two writes of a chunked promote, as the publish role makes them, on a small tree with a
+    small request limit: the package in parts with leave_to, then the promote in one transaction."""
+    for key, extra in (('production-190122.01', {'set_default': True}),
+                       ('gray1-190122.01', {'append_versions_to_default': True})):
+        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-')[0], package=packages[key]))
+        assert res['changed'] is True, res
+    # a new build of 40 sections of 200 bytes that also lists gray1's section 1901 and server 10.1.0.21
+    config = json.loads(json.dumps(flowkit.CONFIGS['production-190123.01']))
+    config['sections'].update(('%d' % (5000 + i), {'notes': 'n' * 200}) for i in range(40))
+    promoted = flowkit._tar(tmp_path / 'mygame-production-190126.01.tar.gz', 'production', config)
+    common = {'hosts': zk.hosts, 'release': 'production', 'package': promoted, 'set_default': True}
+    res = modrun.run(zk_release_node, dict(common, absorb=['gray1'], max_request_bytes=4096))
+    assert res['failed'] is True and 'change of several releases is never split' in res['msg'], res
+    res = modrun.run(zk_release_node, dict(common, leave_to=['gray1'], allow_chunked=True, max_request_bytes=4096))
+    assert res['changed'] is True and res['left_to'] == {'sections': ['1901'], 'servers': ['10.1.0.21']}, res
+    assert res['transactions'] > 2, res
+    assert flowkit.children(zk.client, '/releases/gray1/sections') == ['1901']
+    assert '1901' not in flowkit.children(zk.client, '/releases/production/sections')
+    res = modrun.run(zk_release_node, dict(common, absorb=['gray1'], max_request_bytes=4096))
+    assert res['changed'] is True and res['transactions'] == 1, res
+    assert not zk.client.exists('/releases/gray1')
+    assert len(flowkit.children(zk.client, '/releases/production/sections')) == 45
+    res = modrun.run(zk_release_node, dict(common, leave_to=['gray1'], absorb=['gray1']))
+    assert res['failed'] is True and 'leave_to and absorb exclude each other' in res['msg'], res
