@@ -28,26 +28,17 @@ description:
     in the result is replaced too.
   - The body of a URL's answer, or a command's output, is shown (first 500 characters, control
     characters escaped) in the message, and kept (first 4096 characters) in RV(output).
-author:
-  - GameOps release engineering (@gameops)
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
       - Check mode asks nothing and returns C(skipped).
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - gameops.elastic_release.controller
 options:
   url:
     description:
@@ -86,6 +77,8 @@ notes:
 seealso:
   - module: gameops.elastic_release.zk_release_move
   - module: gameops.elastic_release.flow_check
+author:
+  - GameOps release engineering (@gameops)
 '''
 
 EXAMPLES = r'''

@@ -8,6 +8,7 @@ ZooKeeper is required: a missing one is an error (zkserver.check_installed), nev
 
 import datetime
 import glob
+import importlib.util
 import ipaddress
 import os
 import re
@@ -228,17 +229,14 @@ def tls_server(tmp_path_factory):
     server.stop()
 
 
-# ---- the flows (as tests/integration runs them) ------------------------------------------------
+# ---- the flows: the fixtures of tests/integration (packages built once, the inventory copy) ------
 
-@pytest.fixture(scope='session')
-def packages(tmp_path_factory):
-    """{key: path} of the flow tests' server packages (tests/flowkit.py), built once."""
-    import flowkit
-    return flowkit.build_packages(tmp_path_factory)
+def _integration_fixtures():
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'integration', 'conftest.py')
+    spec = importlib.util.spec_from_file_location('integration_flow_fixtures', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.packages, module.inventory
 
 
-@pytest.fixture
-def inventory(zk, tmp_path):
-    """A copy of inventory/ whose ZooKeeper is the test's own chroot."""
-    import flowkit
-    return flowkit.copy_inventory(zk, tmp_path)
+packages, inventory = _integration_fixtures()

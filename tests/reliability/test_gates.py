@@ -4,11 +4,9 @@ against real ZooKeeper: a command that never exits, a URL that redirects to a lo
 answers 200, a URL carrying a password and a token. Raw kazoo judges the tree; /proc judges what
 is left running. Trial counts are in docs/guarantees.md."""
 
-import http.server
 import json
 import os
 import sys
-import threading
 import time
 import uuid
 
@@ -17,6 +15,7 @@ import pytest
 import faultkit
 import flowkit
 import helpers
+import httpkit
 import modrun
 
 from ansible_collections.gameops.elastic_release.plugins.modules import zk_release_node
@@ -99,30 +98,20 @@ def test_a_gate_command_that_sleeps_forever_ends_the_flow_within_its_timeout(zk,
 
 # ---- a URL gate: redirects and secrets -----------------------------------------------------------
 
-class _Monitor(http.server.BaseHTTPRequestHandler):
+class _Monitor(httpkit.Handler):
     """/health redirects to /login, which answers 200 (a single sign-on in front of the monitor)."""
 
     def do_GET(self):
         if self.path.startswith('/health'):
-            self.send_response(302)
-            self.send_header('Location', '/login?next=%2Fhealth&sso=' + SECRETS[1])
-            self.end_headers()
+            self.answer(302, headers=[('Location', '/login?next=%2Fhealth&sso=' + SECRETS[1])])
         else:
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'<html>please log in</html>')
-
-    def log_message(self, *args):
-        pass
+            self.answer(200, b'<html>please log in</html>')
 
 
 @pytest.fixture
 def monitor():
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Monitor)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield 'http://bot:%s@127.0.0.1:%d' % (SECRETS[0], httpd.server_address[1])
-    httpd.shutdown()
+    with httpkit.serve(_Monitor) as port:
+        yield 'http://bot:%s@127.0.0.1:%d' % (SECRETS[0], port)
 
 
 def test_a_redirect_fails_the_gate_and_the_secrets_are_masked_everywhere(zk, inventory, packages, tmp_path, monitor):

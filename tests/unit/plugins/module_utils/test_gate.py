@@ -2,14 +2,13 @@
 """_flow/gate.py: masking, escaping and the bounds of one try and of the whole gate, with real
 processes and a real HTTP server on 127.0.0.1 (no ZooKeeper)."""
 
-import http.server
 import os
 import sys
-import threading
 import time
 
 import pytest
 
+import httpkit
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import gate as G
 
 SECRET_URL = 'https://bot:S3cret-pw@mon.example:8443/health/gray1?token=T0ken-abc&env=prod#frag-x'
@@ -79,34 +78,22 @@ def test_a_missing_command_fails_the_gate_naming_it():
     assert out['passed'] is False and "/nonexistent/check could not be started" in out['answer']
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(httpkit.Handler):
     def do_GET(self):
         if self.path.startswith('/redirect'):
-            self.send_response(302)
-            self.send_header('Location', '/login?next=%2Fhealth&session=Sess-1234')
-            self.end_headers()
+            self.answer(302, headers=[('Location', '/login?next=%2Fhealth&session=Sess-1234')])
         elif self.path.startswith('/login') or self.path.startswith('/ok'):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'ok')
+            self.answer(200, b'ok')
         elif self.path.startswith('/hang'):
             time.sleep(5)
         else:
-            self.send_response(503)
-            self.end_headers()
-            self.wfile.write(b'down\n\x1b[31m' + self.headers.get('Authorization', '').encode() + b' ' * 600)
-
-    def log_message(self, *args):
-        pass
+            self.answer(503, b'down\n\x1b[31m' + self.headers.get('Authorization', '').encode() + b' ' * 600)
 
 
 @pytest.fixture
 def server():
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield 'http://bot:S3cret-pw@127.0.0.1:%d' % httpd.server_address[1]
-    httpd.shutdown()
+    with httpkit.serve(_Handler) as port:
+        yield 'http://bot:S3cret-pw@127.0.0.1:%d' % port
 
 
 def test_a_redirect_fails_the_gate_naming_the_masked_location(server):
