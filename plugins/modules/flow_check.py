@@ -115,7 +115,7 @@ options:
         one ZooKeeper transaction be written in several, giving up atomicity for readers (they may see the
         release half-written while it runs, its metadata marked C(pending)). For C(promote), the production
         package is then published in parts first, the gray release's items left with it, and the promote
-        itself stays one transaction (RV(flow_info.planned.chunked_route)). Without it such a change is
+        itself stays one transaction (C(chunked_route) in RV(flow_info.planned)). Without it such a change is
         refused here, naming this option.
     type: bool
     default: false

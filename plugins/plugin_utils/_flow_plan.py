@@ -96,10 +96,10 @@ def too_large(params, exc):
     end = text.find('nothing was written.')
     text = text[:end + len('nothing was written.')] if end >= 0 else text
     if params.flow == 'promote':
+        gray = params.release
         return ('%s A promote is one transaction (it removes %s in it) and is never split: run the promote flow again '
                 'with -e allow_chunked=true, which first publishes the production package in parts, leaving %s\'s '
-                'items where they are (%s), then promotes in one transaction' % (text, params.release, params.release,
-                                                                               CHUNKED))
+                'items where they are (%s), then promotes in one transaction' % (text, gray, gray, CHUNKED))
     return '%s Run the %s flow again with -e allow_chunked=true to write it in several transactions: %s' % (
         text, params.flow, CHUNKED)
 

@@ -35,7 +35,7 @@ def test_three_planted_links_as_root_write_nothing_outside(tmp_path):
     root, outside = str(tmp_path / 'home' / 'game'), tmp_path / 'outside'
     (outside / 'etc').mkdir(parents=True)
     (outside / 'etc' / 'passwd').write_text('root:x:0:0\n')
-    res, task, _ = faultkit.adhoc('server_deploy', deploy_args(package(tmp_path / 'a', 'gray1', '01'), root))
+    res, task, _seconds = faultkit.adhoc('server_deploy', deploy_args(package(tmp_path / 'a', 'gray1', '01'), root))
     assert res.rc == 0 and task['changed'] is True, res
     for base, dirs, files in os.walk(root):
         for name in [base] + [os.path.join(base, n) for n in dirs + files]:
@@ -46,7 +46,7 @@ def test_three_planted_links_as_root_write_nothing_outside(tmp_path):
         os.symlink(str(outside / 'etc'), path)
         os.lchown(path, OTHER_UID, OTHER_UID)
     before, inside = pk.tree_state(outside), pk.tree_state(root)
-    res, task, _ = faultkit.adhoc('server_deploy', deploy_args(package(tmp_path / 'b', 'gray1', '02'), root))
+    res, task, _seconds = faultkit.adhoc('server_deploy', deploy_args(package(tmp_path / 'b', 'gray1', '02'), root))
     assert res.rc == 2 and task and 'msg' in task, res
     assert 'is a symbolic link to %s, which deploy did not make' % (outside / 'etc') in task['msg'], task['msg']
     assert 'Errno' not in task['msg']

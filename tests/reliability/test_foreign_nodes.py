@@ -6,13 +6,10 @@ only when it must read the unreadable node, naming it, and writes nothing (the t
 by a client that can read all of it). Real ZooKeeper; modules in-process, flows through
 ansible-playbook."""
 
-import json
-
 import pytest
 
 import faultkit
 import flowkit
-import helpers
 import modrun
 
 from kazoo.security import make_digest_acl
@@ -29,7 +26,7 @@ def publish(zk, release, config, **extra):
 def basics(zk):
     for key, extra in (('production-190122.01', {'set_default': True}),
                        ('gray1-190122.01', {'append_versions_to_default': True})):
-        res = publish(zk, key.split('-')[0], flowkit.CONFIGS[key], **extra)
+        res = publish(zk, key.split('-', 1)[0], flowkit.CONFIGS[key], **extra)
         assert res['changed'] is True, res
 
 
@@ -127,8 +124,8 @@ def test_ephemeral_sequential_and_malformed_nodes_are_findings(zk, other):
     found = dict((f['kind'], []) for f in res['findings'])
     for f in res['findings']:
         found[f['kind']].append(f['message'])
-    assert sorted(m.split(' ')[0] for m in found['ephemeral_node']) == ['/releases/gray1/sections/1950',
-                                                                         '/releases/tempo'], found
+    ephemeral = sorted(m.split(' ')[0] for m in found['ephemeral_node'])
+    assert ephemeral == ['/releases/gray1/sections/1950', '/releases/tempo'], found
     assert any(m.startswith('/releases/gray1/sections/000000000') for m in found['sequential_node']), found
     assert any(m.startswith('/releases/000000000') for m in found['sequential_node']), found
     assert [m.split(' ')[0] for m in found['non_json_metadata']] == ['/releases/notes'], found

@@ -29,7 +29,7 @@ def publish_basics(zk, packages):
     """production and gray1 published in this process (what the production and gray flows write)."""
     for key, extra in (('production-190122.01', {'set_default': True}),
                        ('gray1-190122.01', {'append_versions_to_default': True})):
-        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-')[0], package=packages[key]))
+        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-', 1)[0], package=packages[key]))
         assert res.get('changed') is True, res
 
 
@@ -117,7 +117,7 @@ def monitor():
 def test_a_redirect_fails_the_gate_and_the_secrets_are_masked_everywhere(zk, inventory, packages, tmp_path, monitor):
     publish_basics(zk, packages)
     url = monitor + '/health/gray1?token=%s&env=prod' % SECRETS[1]
-    res, summary, _ = widen(inventory, tmp_path, verbose=True, gate_url=url, gate_timeout=0, gate_interval=1)
+    res, summary, _seconds = widen(inventory, tmp_path, verbose=True, gate_url=url, gate_timeout=0, gate_interval=1)
     assert res.rc == 2, res
     assert owner_of(zk.client, '1003') == ['production'], 'the widen stayed after a redirect'
     masked = 'http://***@127.0.0.1:%s/health/gray1?token=***&env=***' % monitor.rsplit(':', 1)[1]
@@ -135,7 +135,7 @@ def test_a_redirect_fails_the_gate_and_the_secrets_are_masked_everywhere(zk, inv
 @pytest.mark.full
 def test_gate_follow_redirects_judges_where_the_redirect_leads(zk, inventory, packages, tmp_path, monitor):
     publish_basics(zk, packages)
-    res, summary, _ = widen(inventory, tmp_path, gate_url=monitor + '/health', gate_timeout=0, gate_interval=1,
-                            gate_follow_redirects='true')
+    res, summary, _seconds = widen(inventory, tmp_path, gate_url=monitor + '/health', gate_timeout=0,
+                                   gate_interval=1, gate_follow_redirects='true')
     assert res.rc == 0 and summary['undone'] is False, res
     assert owner_of(zk.client, '1003') == ['gray1']

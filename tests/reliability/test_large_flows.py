@@ -32,7 +32,7 @@ def test_a_large_production_publish_and_its_promote_go_through_the_flows(zk, inv
     client = zk.client
     for key, extra in (('production-190122.01', {'set_default': True}),
                        ('gray1-190122.01', {'append_versions_to_default': True})):
-        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-')[0], package=packages[key]))
+        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-', 1)[0], package=packages[key]))
         assert res['changed'] is True, res
     size = len(json.dumps(big_config('a')['sections']))
     assert 1200000 < size < 1400000, size   # sections of about 600 bytes; with their paths, 1.4 MB
@@ -84,7 +84,7 @@ def test_the_promote_route_in_process_leaves_the_gray_items_then_absorbs_them(zk
     small request limit: the package in parts with leave_to, then the promote in one transaction."""
     for key, extra in (('production-190122.01', {'set_default': True}),
                        ('gray1-190122.01', {'append_versions_to_default': True})):
-        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-')[0], package=packages[key]))
+        res = modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=key.split('-', 1)[0], package=packages[key]))
         assert res['changed'] is True, res
     # a new build of 40 sections of 200 bytes that also lists gray1's section 1901 and server 10.1.0.21
     config = json.loads(json.dumps(flowkit.CONFIGS['production-190123.01']))

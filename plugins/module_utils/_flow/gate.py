@@ -301,8 +301,8 @@ def ask(url=None, command=None, timeout=60, interval=5, try_timeout=DEFAULT_TRY_
     seconds = clock() - start
     answer = last.answer
     if not last.passed:
-        answer = '%s (%d %s in %.1fs, gate_timeout %gs)' % (answer, tries, 'try' if tries == 1 else 'tries', seconds,
-                                                           timeout)
+        word = 'try' if tries == 1 else 'tries'
+        answer = '%s (%d %s in %.1fs, gate_timeout %gs)' % (answer, tries, word, seconds, timeout)
     return {
         'passed': last.passed, 'kind': 'url' if url else 'command',
         'target': mask_url(url) if url else list(command),

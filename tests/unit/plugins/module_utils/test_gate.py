@@ -2,7 +2,6 @@
 """_flow/gate.py: masking, escaping and the bounds of one try and of the whole gate, with real
 processes and a real HTTP server on 127.0.0.1 (no ZooKeeper)."""
 
-import os
 import sys
 import time
 
