@@ -59,11 +59,6 @@ class _Factory(object):
         return path
 
 
-class _Zk(object):
-    def __init__(self, hosts):
-        self.hosts = hosts
-
-
 def snapshot(raw, roots=('/releases', '/default_release', '/elastic_release')):
     """[(path, data)] of every node under roots, parents first (no ephemeral node is left by a flow)."""
     out = []
@@ -94,7 +89,7 @@ class Flows(object):
                 self.raws[flow, role] = rb.Raw(server_hosts, chroot)
                 base = pathlib.Path(workdir) / ('inventory-%s-%s' % (flow, role))
                 base.mkdir()
-                self.inventories[flow, role] = flowkit.copy_inventory(_Zk(server_hosts + chroot), base)
+                self.inventories[flow, role] = helpers.copy_inventory(base, server_hosts + chroot)
         self.empty = os.path.join(workdir, 'empty.yml')
         with open(self.empty, 'w') as f:
             json.dump(EMPTY, f)

@@ -68,15 +68,14 @@ def populate(client, releases, sections, servers):
 
 
 def inventory(zk_hosts, names):
-    inv = os.path.join(WORK, 'inventory')
-    shutil.rmtree(inv, ignore_errors=True)
-    shutil.copytree(os.path.join(ROOT, 'inventory'), inv)
+    shutil.rmtree(os.path.join(WORK, 'inventory'), ignore_errors=True)
+    inv = helpers.copy_inventory(WORK, zk_hosts)
     registry = dict((n, {'type': 'production' if i == 0 else 'gray', 'location': 'cn_prod'})
                     for i, n in enumerate(names))
     path = os.path.join(inv, 'group_vars', 'all.yml')
     with open(path) as f:
         variables = yaml.safe_load(f)
-    variables.update(elastic_release_zk_hosts=zk_hosts, elastic_release_registry=registry)
+    variables.update(elastic_release_registry=registry)
     with open(path, 'w') as f:
         json.dump(variables, f)
     return inv
