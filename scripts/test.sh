@@ -245,7 +245,7 @@ find_python() {
 }
 
 # matrix_venv CORE PYTHON: prints the environment's directory once it is ready.
-MATRIX_TOOLS=(pytest pytest-xdist)
+MATRIX_TOOLS=('pytest<9.2' pytest-xdist)   # the pin: see requirements-dev.txt
 matrix_venv() {
     local core=$1 python=$2 dir want
     dir=$BUILD/matrix/core-$core

@@ -34,19 +34,25 @@ def module_args(args):
 
 @contextlib.contextmanager
 def as_a_module_process():
-    """ansible-core 2.19 switches module_utils to controller behaviour (warnings and deprecations
-    shown by the controller's Display instead of returned in the result) once any controller code
-    is imported in the process, as pytest's other tests and the collection loader do. A module
-    process is never the controller: so is a module run here."""
+    """ansible-core 2.19 switches module_utils to controller behaviour once any controller code is
+    imported in the process (as the collection loader, the plugins and pytest's other tests do):
+    warnings shown on the controller's Display instead of returned in the result, module arguments
+    decoded with the controller's checks. A module process is never the controller: a module run
+    here sees module_utils as a module process does (the stand-ins are module_utils' own defaults)."""
     try:
         from ansible.module_utils import _internal
+        from ansible.module_utils._internal._json import _profiles
     except ImportError:  # ansible-core < 2.19
         yield
         return
-    if not hasattr(_internal, 'is_controller'):
-        yield
-        return
-    with mock.patch.object(_internal, 'is_controller', False):
+    cached = getattr(_profiles, '_string_encoding_check_enabled', None)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(_internal, 'is_controller', False))
+        stack.enter_context(mock.patch.object(_internal, 'import_controller_module', lambda name: None))
+        stack.enter_context(mock.patch.object(_internal, 'get_controller_serialize_map', lambda: {}))
+        if hasattr(cached, 'cache_clear'):
+            cached.cache_clear()
+            stack.callback(cached.cache_clear)
         yield
 
 
@@ -58,8 +64,8 @@ def run(module, args, check=False, diff=False):
     out = io.StringIO()
     # As helpers.ansible_env does for a real run: the developer's own connection settings stay out.
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ELASTIC_RELEASE_ZK_'))
-    with module_args(args), mock.patch.object(sys, 'stdout', out), mock.patch.object(sys, 'argv', ['module']), \
-            mock.patch.dict(os.environ, env, clear=True), as_a_module_process():
+    with as_a_module_process(), module_args(args), mock.patch.object(sys, 'stdout', out), \
+            mock.patch.object(sys, 'argv', ['module']), mock.patch.dict(os.environ, env, clear=True):
         try:
             module.main()
         except SystemExit:

@@ -234,6 +234,7 @@ def role_playbook(cmdb, package, release, hosts='location_cn_prod'):
     return helpers.run(['ansible-playbook', '-i', cmdb['inventory'], str(path), '-e', '@' + cmdb['extra']])
 
 
+@pytest.mark.full   # the role's host-side refusals on every host; server_deploy's refusals are checked in-process (tests/unit)
 def test_refused_on_the_host_nothing_unpacked(cmdb, packages):
     assert flow(cmdb, package=packages['production-190122.01']).rc == 0
     before = dict((host, pk.tree_state(root(cmdb, host))) for host in LOCATION)
@@ -257,6 +258,7 @@ def test_refused_on_the_host_nothing_unpacked(cmdb, packages):
     assert builds(cmdb, 'gs-gray-01', 'gray1') == []
 
 
+@pytest.mark.full   # a failure made on purpose on every host of a batch
 def test_a_batch_that_fails_on_every_host_still_writes_the_summary(cmdb, packages):
     # Something deploy did not make sits where every host needs a version link: the first batch of
     # two fails entirely, so Ansible stops the run; the third host is never reached.

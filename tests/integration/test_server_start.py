@@ -16,6 +16,7 @@ import pytest
 
 import gameservice
 import helpers
+import modrun
 import zkserver
 
 PLAYBOOK = os.path.join(helpers.ROOT, 'playbooks', 'start.yml')
@@ -366,6 +367,7 @@ def test_a_target_that_matches_no_host_fails_and_starts_nothing(cmdb, zk):
     assert running(cmdb) == {} and zk.tree() == tree
 
 
+@pytest.mark.full   # start flows over the example CMDB inventory, four hosts each
 def test_release_selects_the_hosts_it_owns(cmdb, zk):
     res, recap, stats = start_cmdb(cmdb, '-e', 'release=gray1')
     assert res.rc == 0, res
@@ -442,7 +444,7 @@ def test_a_section_start_follows_its_section_across_a_widen_and_a_narrow(release
     # production: the version of the host's server node (the section names none)
     assert f.answer('zone') == {'release': 'production', 'section': '1004', 'pid': pid, 'version': 'dev.1'}
     for source, destination, version in (('production', 'gray1', 'dev.2'), ('gray1', 'production', 'dev.1')):
-        res, task = helpers.adhoc('gameops.elastic_release.zk_release_move', {
+        res, task = modrun.adhoc('gameops.elastic_release.zk_release_move', {
             'hosts': zk.hosts, 'source': source, 'destination': destination, 'sections': ['1004']})
         assert res.rc == 0 and task['changed'] is True, res
         assert task['impact']['owners'] == [{'kind': 'sections', 'name': '1004', 'from': source, 'to': destination}]

@@ -6,6 +6,7 @@ the collection from the outside.
 """
 
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -277,14 +278,17 @@ def record_rows(fault, rows):
     """Keep what a fault test saw in .build/reliability/faults.json (docs/guarantees.md has the
     table of a full run)."""
     os.makedirs(os.path.dirname(TABLE), exist_ok=True)
-    try:
-        with open(TABLE) as f:
-            table = json.load(f)
-    except (OSError, ValueError):
-        table = {}
-    table[fault] = rows
-    with open(TABLE, 'w') as f:
-        json.dump(table, f, indent=1, sort_keys=True)
+    # pytest-xdist workers record at the same time: one read-modify-write at a time
+    with open(TABLE + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(TABLE) as f:
+                table = json.load(f)
+        except (OSError, ValueError):
+            table = {}
+        table[fault] = rows
+        with open(TABLE, 'w') as f:
+            json.dump(table, f, indent=1, sort_keys=True)
 
 
 def history(client, release, admin_root='/elastic_release'):
