@@ -63,6 +63,9 @@ CONFIGS = {
         'versions': ['1.3.0'],
         'sections': {'1901': {'name': 'Gray'}},
         'servers': {'10.1.0.21': SERVERS},
+        # What a production host starts for the sections a widen gives gray1 (step 7): gray1 lists
+        # no server node of those hosts, so its release-wide version is the one they start.
+        'services': {'gameserver': SERVICE_VERSION},
     },
     # A second gray release (registered in the demo's copy of the inventory), promoted in step 8.
     'gray2': {
