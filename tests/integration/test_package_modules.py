@@ -400,6 +400,18 @@ def test_build_packages_one_package_per_registered_release(walle, tmp_path):
     del after['mygame-gray2-190122.01.tar.gz']
     assert after == state
 
+    # The same build from another config is refused (test_server_package.py); -e force=true replaces it,
+    # and the run names every file with what happened to it.
+    (tmp_path / 'configs' / 'gray1.config.zoo').write_text(json.dumps({'versions': ['1.2.9']}))
+    res, stats = _playbook(dict(walle, force=True, elastic_release_upgrades=[]))
+    assert res.rc == 0, res
+    gray1 = str(dest / 'mygame-gray1-190122.01.tar.gz')
+    assert stats['elastic_release_build_packages']['actions'] == {
+        'mygame-gray1-190122.01.tar.gz': 'replaced', 'mygame-gray2-190122.01.tar.gz': 'unchanged',
+        'mygame-production-190122.01.tar.gz': 'unchanged'}
+    sha = stats['elastic_release_build_packages']['sha256']['mygame-gray1-190122.01.tar.gz']
+    assert 'replaced  %s  %s' % (sha, gray1) in res.stdout and 'unchanged  ' in res.stdout
+
 
 @pytest.mark.parametrize('change, words', [
     ({'elastic_release_location': 'nowhere'}, ['deploy location nowhere', 'no release is registered']),
