@@ -63,8 +63,10 @@ CHECK_REQUIRED_TAGS = False
 ANSIBLE_LOCAL_TMP = $WORK/tmp
 TMP_ROOT_DIR = $WORK/tmp
 EOF
+    # run in .build/validators: it writes importer_result.json into the directory it runs in
+    # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
     GALAXY_IMPORTER_CONFIG=$WORK/galaxy-importer.cfg run_step galaxy-importer '^(ERROR|WARNING)|[Ee]rror:' \
-        "$PYTHON" -m galaxy_importer.main "$tarball"
+        bash -c 'cd "$0" && exec "$@"' "$WORK" "$PYTHON" -m galaxy_importer.main "$tarball"
 }
 
 docs() {
