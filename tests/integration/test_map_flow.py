@@ -23,12 +23,12 @@ def instance(host, ip, section, owner, state, service='gameserver', per='section
 
 
 def test_map_flow_colours_sections_by_sync_state(zk, inventory, tmp_path):
-    for release, extra, config in (
-            ('production', {'set_default': True}, {'global_url': 'http://10.1.0.5:9000', 'versions': ['1.2.0'],
-                                                   'sections': ['1001', '1002', '1003', '1004'],
-                                                   'servers': {'10.1.0.11': SERVICE, '10.1.0.12': SERVICE}}),
-            ('gray1', {'append_versions_to_default': True}, {'global_url': 'http://10.1.0.6:9000', 'versions': ['1.3.0'],
-                                                            'sections': ['1901'], 'servers': {'10.1.0.21': SERVICE}})):
+    production = {'global_url': 'http://10.1.0.5:9000', 'versions': ['1.2.0'], 'sections': ['1001', '1002', '1003', '1004'],
+                  'servers': {'10.1.0.11': SERVICE, '10.1.0.12': SERVICE}}
+    gray1 = {'global_url': 'http://10.1.0.6:9000', 'versions': ['1.3.0'], 'sections': ['1901'],
+             'servers': {'10.1.0.21': SERVICE}}
+    for release, extra, config in (('production', {'set_default': True}, production),
+                                   ('gray1', {'append_versions_to_default': True}, gray1)):
         assert modrun.run(zk_release_node, dict(extra, hosts=zk.hosts, release=release, config=config))['changed']
     page = tmp_path / 'map.html'
 

@@ -78,5 +78,5 @@ def test_the_link_check_sees_a_broken_link(tmp_path, monkeypatch):
                     '[z](#nowhere), `[not a link](gone.md)`\n\n```\n[in a block](gone.md)\n```\n')
     monkeypatch.setattr(helpers, 'ROOT', str(tmp_path))
     problems = broken_links()
-    assert [p.split(': ', 1)[1] for p in problems] == ['missing.md: no such file missing.md',
-                                                      '#nowhere: README.md has no heading #nowhere']
+    assert [p.split(': ', 1)[1] for p in problems] == [
+        'missing.md: no such file missing.md', '#nowhere: README.md has no heading #nowhere']

@@ -38,6 +38,7 @@ class PackageExists(PackageError):
                                     'name stands for one build: build under a new build id, or replace it' % (path, old, new))
         self.path = path
 
+
 COMPRESS_LEVEL = 6
 
 

@@ -115,8 +115,8 @@ def _section_refusal(name):
     hint = ''
     if meant != name and SECTION_RE.match(meant):
         letters = sorted(set(c for c in name if c in _DIGIT_LOOKALIKES))
-        hint = ' (did you mean %s? %s %s)' % (meant, ' and '.join(repr(c) for c in letters),
-                                             'is a letter, not a digit' if len(letters) == 1 else 'are letters, not digits')
+        what = 'is a letter, not a digit' if len(letters) == 1 else 'are letters, not digits'
+        hint = ' (did you mean %s? %s %s)' % (meant, ' and '.join(repr(c) for c in letters), what)
     elif name.isdigit() and name.isascii() and name.startswith('0'):
         hint = ' (write it without the leading zero, %s, as the CMDB does)' % (name.lstrip('0') or '0')
     return ('invalid section id %s: a section id is the game zone number the CMDB gives a host, 1 to 18 decimal '

@@ -19,12 +19,12 @@ def test_the_connection_hint_matches_how_the_session_words_a_failed_connection()
     """_zk_action adds where the hosts came from to this one message: the two must agree."""
     from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkSession, ZkUnavailable
     from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import CONNECT_FAILED, with_hosts_hint
+    message = None
     try:
         ZkSession('127.0.0.1:1', timeout=0.5).start()
     except ZkUnavailable as exc:
         message = str(exc)
-    else:
-        raise AssertionError('a session to 127.0.0.1:1 opened')
+    assert message is not None, 'a session to 127.0.0.1:1 opened'
     assert message.startswith(CONNECT_FAILED + '127.0.0.1:1'), message
     result = with_hosts_hint({'failed': True, 'msg': message}, {}, {'elastic_release_zk_hosts': '127.0.0.1:1'})
     assert result['msg'].startswith(message + '. The ZooKeeper hosts are elastic_release_zk_hosts, set in ')
