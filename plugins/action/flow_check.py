@@ -18,7 +18,8 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._package.p
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
-from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import CONNECT_FAILED, connection_args, hosts_hint
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint import CONNECT_FAILED, hosts_hint
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
            'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds')

@@ -48,6 +48,7 @@ except ImportError:  # pragma: no cover - older ansible-core: the usual module r
     HAS_PROFILES = False
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import CONNECTION_OPTIONS
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint import with_hosts_hint
 
 IN_PROCESS_VAR = 'elastic_release_in_process'
 COLLECTION = 'gameops.elastic_release'
@@ -56,51 +57,6 @@ COLLECTION = 'gameops.elastic_release'
 IN_PROCESS_MODULES = ('zk_release_node', 'zk_release_move', 'zk_release_revision', 'release_lookup', 'release_audit')
 # Modules declare no serialization profile: Ansible sends them their arguments in this one.
 PROFILE = 'legacy'
-# How _zk/session.py words a session that could not be opened (a unit test holds the two together).
-CONNECT_FAILED = 'cannot connect to ZooKeeper at '
-HOSTS_VAR = 'elastic_release_zk_hosts'
-
-
-def _origin(value):
-    """'/path/group_vars/all.yml line 21' where ansible-core 2.19+ says a variable was read from, else None."""
-    try:
-        from ansible._internal._datatag._tags import Origin
-    except ImportError:  # pragma: no cover - older ansible-core keeps no origin
-        return None
-    origin = Origin.get_tag(value)
-    if origin is None:
-        return None
-    if origin.path:
-        return '%s%s' % (origin.path, ' line %d' % origin.line_num if origin.line_num else '')
-    if (origin.description or '').startswith('<CLI option'):
-        return 'the command line (-e)'
-    return origin.description
-
-
-def hosts_hint(task_args, task_vars):
-    """For a connection that failed: where its hosts came from and how to correct them. '' when the
-    task gave them itself (its own arguments name them)."""
-    if task_args.get('hosts') not in (None, ''):
-        return ''
-    fix = 'pass -e %s=<host:port,...>/<chroot> to try others' % HOSTS_VAR
-    if HOSTS_VAR in task_vars:
-        where = _origin(task_vars[HOSTS_VAR])
-        return ('. The ZooKeeper hosts are %s, set in %s: correct it there, or %s'
-                % (HOSTS_VAR, where or 'the inventory (group_vars) or with -e', fix))
-    if os.environ.get('ELASTIC_RELEASE_ZK_HOSTS'):
-        return ('. The ZooKeeper hosts come from the environment variable ELASTIC_RELEASE_ZK_HOSTS (the inventory sets '
-                'no %s): correct it, or %s' % (HOSTS_VAR, fix))
-    return ''
-
-
-def with_hosts_hint(result, task_args, task_vars):
-    """A failed result whose session could not be opened, with where its hosts came from."""
-    msg = result.get('msg')
-    if result.get('failed') and isinstance(msg, str) and CONNECT_FAILED in msg:
-        result['msg'] = msg + hosts_hint(task_args, task_vars)
-    return result
-
-
 def connection_args(args, task_vars, template):
     """args with the unset connection options filled from the variables (templated); '' means unset."""
     out = dict(args)
