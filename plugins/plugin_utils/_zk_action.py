@@ -57,6 +57,8 @@ COLLECTION = 'gameops.elastic_release'
 IN_PROCESS_MODULES = ('zk_release_node', 'zk_release_move', 'zk_release_revision', 'release_lookup', 'release_audit')
 # Modules declare no serialization profile: Ansible sends them their arguments in this one.
 PROFILE = 'legacy'
+
+
 def connection_args(args, task_vars, template):
     """args with the unset connection options filled from the variables (templated); '' means unset."""
     out = dict(args)
