@@ -64,9 +64,10 @@ ANSIBLE_LOCAL_TMP = $WORK/tmp
 TMP_ROOT_DIR = $WORK/tmp
 EOF
     # run in .build/validators: it writes importer_result.json into the directory it runs in
-    # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
+    cd "$WORK"
     GALAXY_IMPORTER_CONFIG=$WORK/galaxy-importer.cfg run_step galaxy-importer '^(ERROR|WARNING)|[Ee]rror:' \
-        bash -c 'cd "$0" && exec "$@"' "$WORK" "$PYTHON" -m galaxy_importer.main "$tarball"
+        "$PYTHON" -m galaxy_importer.main "$tarball"
+    cd "$ROOT"
 }
 
 docs() {
