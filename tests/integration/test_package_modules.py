@@ -83,7 +83,8 @@ def test_server_package_diff_shows_the_changed_member(tmp_path):
     dest = tmp_path / 'out'
     helpers.adhoc(SERVER_PACKAGE, build_args(src, dest))
     config = dict(fx.CONFIG, versions=['1.2.0', '1.2.1', '1.3.0'])
-    cmd_args = build_args(src, dest, config=config)
+    # the same build from another config replaces the package only when forced (else it is refused)
+    cmd_args = build_args(src, dest, config=config, force=True)
     res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,',
                        '-e', 'ansible_python_interpreter=%s' % helpers.PYTHON,
                        '-m', SERVER_PACKAGE, '-a', json.dumps(cmd_args), '--diff', '--check'])
