@@ -3,9 +3,8 @@
 -i, a ZooKeeper that does not answer at the configured hosts. Each message names what is wrong and
 the command or the variable that fixes it, and the run stops before anything is written."""
 
-import os
+import pathlib
 import re
-import shutil
 
 import pytest
 
@@ -40,12 +39,9 @@ def test_a_forgotten_inventory_is_named_with_the_command_that_gives_it(tmp_path)
 def unreachable_inventory(tmp_path):
     """A copy of the example inventory whose ZooKeeper hosts name a port nothing listens on."""
     port = zkserver.free_ports(1)[0]
-    inv = tmp_path / 'inventory'
-    shutil.copytree(os.path.join(helpers.ROOT, 'inventory'), str(inv))
+    inv = pathlib.Path(helpers.copy_inventory(tmp_path, '127.0.0.1:%d/mygame' % port))
     all_yml = inv / 'group_vars' / 'all.yml'
-    text = re.sub(r'(?m)^elastic_release_zk_hosts: .*$', 'elastic_release_zk_hosts: 127.0.0.1:%d/mygame' % port,
-                  all_yml.read_text())
-    all_yml.write_text(re.sub(r'(?m)^elastic_release_zk_timeout: .*$', 'elastic_release_zk_timeout: 1', text))
+    all_yml.write_text(re.sub(r'(?m)^elastic_release_zk_timeout: .*$', 'elastic_release_zk_timeout: 1', all_yml.read_text()))
     line = [n for n, text in enumerate(all_yml.read_text().splitlines(), 1) if text.startswith('elastic_release_zk_hosts:')][0]
     return inv, all_yml, line, port
 
