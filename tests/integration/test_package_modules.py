@@ -306,7 +306,7 @@ def test_upgrade_package_refuses_a_hostile_tree_archive(tmp_path):
     fx.write_file(old, 'a.txt', b'a')
     dest = tmp_path / 'upgrades'
     res, task = modrun.adhoc(UPGRADE_PACKAGE, {'from_version': 'c-1', 'to_version': 'c-2', 'from_src': str(old),
-                                                'to_src': hostile, 'dest': str(dest)})
+                                               'to_src': hostile, 'dest': str(dest)})
     assert res.rc != 0
     assert "'lib/passwd'" in task['msg']
     assert not dest.exists()
