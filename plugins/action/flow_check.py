@@ -21,7 +21,8 @@ from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
-           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds')
+           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds',
+           'release_items', 'allow_other_build', 'change', 'revision', 'list_revisions')
 
 
 def _package_name(path, pattern):
@@ -60,13 +61,17 @@ class ActionModule(ActionBase):
         try:
             all_items = self._bool('all', args.get('all'))
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
+            allow_other_build = self._bool('allow_other_build', args.get('allow_other_build'))
+            list_revisions = self._bool('list_revisions', args.get('list_revisions'))
         except ValueError as exc:
             result.update(failed=True, msg='%s flow refused, nothing was written: %s' % (flow or '?', exc))
             return result
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=all_items,
+                                       all_items=all_items, release_items=args.get('release_items'),
+                                       allow_other_build=allow_other_build, change=args.get('change'),
+                                       revision=args.get('revision'), list_revisions=list_revisions,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
                                              'pause': args.get('pause_seconds')})

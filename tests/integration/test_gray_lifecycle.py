@@ -151,6 +151,9 @@ def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path):
     publish_basics(inventory, tmp_path, packages)
     run = flow(inventory, tmp_path, 'widen', release='gray1', sections='1003')
     assert run.rc == 0, run
+    # The promoted build is the one gray1 runs (the first step refuses another build).
+    run = flow(inventory, tmp_path, 'gray', package=packages['gray1-190123.01'], release='gray1')
+    assert run.rc == 0, run
     tree = zk.tree()
     run = flow(inventory, tmp_path, 'promote', check=True, release='gray1', package=packages['production-190123.01'])
     assert run.rc == 0, run
@@ -160,7 +163,7 @@ def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path):
     assert run.summary['transactions'] == 1 and sorted(run.summary['revisions_written']) == ['gray1', 'production']
     assert not client.exists('/releases/gray1')
     assert children(client, '/releases') == ['production']
-    assert children(client, '/releases/production/sections') == ['1001', '1002', '1003', '1004', '1901']
+    assert children(client, '/releases/production/sections') == ['1001', '1002', '1003', '1004', '1901', '1902']
     assert children(client, '/releases/production/servers') == ['10.1.0.11', '10.1.0.12', '10.1.0.21']
     assert '1.3.0' in children(client, '/releases/production/versions')
 

@@ -48,7 +48,8 @@ def productions(registry):
 
 class FlowParams(object):
     def __init__(self, flow, release='', package='', name_pattern='', sections=None, servers=None, steps=None,
-                 all_items=False, cwd=None, gate=None):
+                 all_items=False, cwd=None, gate=None, release_items=None, allow_other_build=False, change='',
+                 revision='', list_revisions=False):
         self.flow = flow
         self.release = release or ''
         self.package = package or ''
@@ -59,6 +60,11 @@ class FlowParams(object):
         self.all_items = bool(all_items)
         self.cwd = cwd or os.getcwd()
         self.gate = gate or {}
+        self.release_items = release_items or []    # sections and servers the operator gives up
+        self.allow_other_build = bool(allow_other_build)
+        self.change = change or ''
+        self.revision = revision or ''
+        self.list_revisions = bool(list_revisions)
 
 
 def check(params, registry, groups, package_name=None, read_package=None):
@@ -124,6 +130,8 @@ def check(params, registry, groups, package_name=None, read_package=None):
     if flow in PUBLISHING and location and groups is not None and 'location_%s' % group_suffix(location) not in groups:
         problems.append('deploy location %s of release %s is not in the CMDB inventory (no group location_%s): check '
                         'the inventory source given with -i' % (location, release, group_suffix(location)))
+    if flow == 'rollback' and params.change and params.revision:
+        problems.append('give -e change=<id> or -e revision=<revision>, not both')
     if spec.get('items'):
         info['steps'] = _steps(params, problems)
         info['gate'] = _gate(params.gate, problems)

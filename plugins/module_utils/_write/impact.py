@@ -166,3 +166,81 @@ def _route(side):
     if side.get('listed') is False:
         return '(unlisted, routes to %s)' % (side['release'] or 'nothing') if side['release'] else '(unlisted)'
     return '%s (%s)' % (side['release'] or '(none)', side['global_url'] or '-')
+
+
+# ---- a run of several writes (the steps of a widen or narrow, and an undo) -----------------------
+
+SUMMED = ('operations_count', 'transactions')
+
+
+def totals(results, with_net=False):
+    """The totals of a run of writes, from their results in order: every transaction, node and item it
+    moved, not only those of its last write; with_net, also `net_impact` (what differs between the
+    start and the end of the run: empty when an undo moved everything back)."""
+    results = [r for r in results if r]
+    out = {'changed': any(r.get('changed') for r in results), 'revisions_written': {}, 'changes': [],
+           'revision': None, 'write_outcome': None}
+    for key in SUMMED:
+        out[key] = sum(int(r.get(key) or 0) for r in results)
+    impacts = [r.get('impact') or {} for r in results]
+    hosts = {}
+    for impact in impacts:
+        for row in impact.get('hosts') or []:
+            entry = hosts.setdefault(row.get('host'), dict(row, reasons=[]))
+            entry['reasons'] = entry['reasons'] + list(row.get('reasons') or [])
+    merged = dict((key, [row for impact in impacts for row in impact.get(key) or []])
+                  for key in ('owners', 'versions', 'data', 'global_urls', 'held_elsewhere', 'given_up'))
+    merged.update(default_release=None, hosts=[hosts[h] for h in sorted(hosts, key=lambda h: h or '')])
+    merged['restart'] = sorted(set(h for impact in impacts for h in impact.get('restart') or []))
+    out['impact'] = merged
+    for r in results:
+        out['revisions_written'].update(r.get('revisions_written') or {})
+        if r.get('change'):
+            out['changes'].append(r['change'])
+        for key in ('revision', 'write_outcome'):
+            if r.get(key) is not None:
+                out[key] = r[key]
+    if with_net:
+        out['net_impact'] = net(impacts)
+    return out
+
+
+def net(impacts):
+    """Owners and routes that differ between the start and the end of a run of writes."""
+    first, last = {}, {}
+    for impact in impacts:
+        for row in impact.get('owners') or []:
+            key = ('owners', row['kind'], row['name'])
+            first.setdefault(key, row['from'])
+            last[key] = row['to']
+        for row in impact.get('versions') or []:
+            key = ('versions', 'versions', row['version'])
+            first.setdefault(key, row['from'])
+            last[key] = row['to']
+    out = {'owners': [], 'versions': []}
+    for key in sorted(first):
+        if first[key] == last[key]:
+            continue
+        if key[0] == 'owners':
+            out['owners'].append({'kind': key[1], 'name': key[2], 'from': first[key], 'to': last[key]})
+        else:
+            out['versions'].append({'version': key[2], 'from': first[key], 'to': last[key]})
+    if not out['owners'] and not out['versions']:
+        return {}
+    moved = set((row['kind'], row['name']) for row in out['owners'])
+    hosts = {}
+    for impact in impacts:
+        for row in impact.get('hosts') or []:
+            reasons = [r for r in row.get('reasons') or [] if _reason_item(r) in moved]
+            if reasons:
+                hosts.setdefault(row.get('host'), dict(row, reasons=[]))['reasons'] = reasons
+    out['hosts'] = [hosts[h] for h in sorted(hosts, key=lambda h: h or '')]
+    out['restart'] = sorted(h for h in hosts if h)
+    return out
+
+
+def _reason_item(reason):
+    """('sections', '1003') of a restart reason 'section 1003: production -> gray1'."""
+    words = reason.split(':', 1)[0].split(' ', 1)
+    kinds = dict((label, kind) for kind, label in LABEL.items())
+    return (kinds.get(words[0]), words[1]) if len(words) == 2 else (None, None)

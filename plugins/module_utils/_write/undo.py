@@ -122,13 +122,14 @@ class UndoIntent(object):
                 delta['versions'] = dict((v, p) for v, p in delta['versions'].items() if v not in skip)
             out = revert(snap.state, snap.meta_raw if snap.exists else None, delta, rec.get('meta'))
             touchers = self._touchers(ctx, release, rec, cid)
-            for key in changed_keys(delta, rec.get('meta')):
+            found = {}
+            # A field the change altered that a later change touched is the later change's, whatever its value.
+            for key in changed_keys(delta, rec.get('meta')) + out.conflicts:
                 later = [doc for doc in touchers if doc.get('format', 1) < 3 or
                          delta_touches(doc.get('delta') or {}, doc.get('meta'), key)]
-                if later:
-                    conflicts.append((release, key, later[-1]))
-            done = set(c[1] for c in conflicts if c[0] == release)
-            conflicts.extend((release, key, None) for key in out.conflicts if key not in done)
+                if later or key in out.conflicts:
+                    found.setdefault(key, later[-1] if later else None)
+            conflicts.extend((release, key, doc) for key, doc in sorted(found.items(), key=lambda kv: kv[0]))
             target = Target(release, out.state, 'undo')
             target.keep_package = True
             target.meta_raw = out.meta_raw
