@@ -150,21 +150,26 @@ class UndoIntent(object):
         return change
 
     def _touchers(self, ctx, release, rec, cid):
-        """The later revisions of `release` that are not undos (or redos) of this change, oldest first:
-        a field one of them touched is theirs now."""
+        """The later revisions of `release` whose changes still stand, oldest first: a field one of them
+        touched is theirs now. A change and its undo cancel out (a chain of undos of one change stands
+        when it is odd); the undos and redos of this change itself are judged by the fields' values."""
         history, dummy = read_history(ctx.session, release, self.admin_root)
         later = [n for n in history if n > rec.get('revision')]
         docs = read_records(ctx.session, release, self.admin_root, later, bulk=True) if later else {}
-        chain, out = set([cid]), []
+        root_of, chains = {cid: cid}, {}
         for name in later:
             doc = docs.get(name)
             if doc is None:
                 continue
-            if doc.get('undoes') in chain:
-                chain.add(doc.get('change'))
-            else:
-                out.append(doc)
-        return out
+            undone = doc.get('undoes')
+            root = root_of.get(undone, undone) if undone else doc.get('change') or name
+            root_of[doc.get('change') or name] = root
+            chains.setdefault(root, []).append(doc)
+        out = []
+        for root, chain in chains.items():
+            if root != cid and len(chain) % 2 == 1:
+                out.extend(chain)
+        return sorted(out, key=lambda doc: doc.get('revision') or '')
 
     def _default(self, record, change, conflicts, snap):
         """/default_release as before the change, when the change wrote it and nothing wrote it since."""
