@@ -298,10 +298,13 @@ def prepare(ctx, change, opts, txn):
     _given_up_record(ctx, change, prep, opts, change_id(txn))
     summary = {}
     for snap, record, plan, meta_bytes in pending:
+        after = parse_meta(meta_bytes) if meta_bytes is not None else {}
         summary[snap.release] = {'revision': record['revision'], 'existed': snap.exists,
                                  'exists': meta_bytes is not None,
                                  'package_before': snap.meta.get('package') if snap.exists else None,
-                                 'package_after': parse_meta(meta_bytes).get('package') if meta_bytes is not None else None}
+                                 'package_after': after.get('package'),
+                                 # what the audit compares the live bookkeeping with
+                                 'services_after': after.get('services') if isinstance(after.get('services'), dict) else None}
     for snap, record, plan, meta_bytes in pending:
         record.update(releases=summary, action=record.get('action') or change.action)
         for key, value in (('origin', change.origin), ('undoes', change.undoes), ('given_up', change.given_up),
