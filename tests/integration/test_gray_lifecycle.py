@@ -72,8 +72,9 @@ def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_nar
     assert [s['moved']['sections'] for s in steps] == [['1003'], ['1004']]
     assert all(sorted(s['revisions_written']) == ['gray1', 'production'] for s in steps)
     assert run.summary['undone'] is False and run.summary['impact']['owners'][0]['to'] == 'gray1'
-    # The summary counts the whole run, not its last step.
-    assert run.summary['transactions'] == 2, run.summary
+    # The summary counts the whole run, not its last step; each step is a change of its own.
+    assert run.summary['transactions'] == 2 and len(set(run.summary['changes'])) == 2, run.summary
+    assert [s['change'] for s in steps] == run.summary['changes']
     assert [(o['name'], o['from'], o['to']) for o in run.summary['impact']['owners']] == [
         ('1003', 'production', 'gray1'), ('1004', 'production', 'gray1')], run.summary['impact']
     assert [h['host'] for h in run.summary['impact']['hosts']] == ['gs-prod-02'], run.summary['impact']
@@ -114,8 +115,10 @@ def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_pa
     assert run.summary['status'] == 'failed' and run.summary['undone'] is True
     assert 'health gate failed after step 1 of 2' in run.summary['error'] and 'error_rate_7%' in run.summary['error']
     assert 'exited 3' in run.summary['error']
-    # Both transactions are counted: the step, and the undo that moved it back.
+    # Both transactions are counted: the step, and the undo that moved it back; net, nothing changed.
     assert run.summary['transactions'] == 2 and run.summary['changed'] is True, run.summary
+    assert run.summary['net_impact'] == {} and len(run.summary['changes']) == 2, run.summary
+    assert run.summary['undo_change'] == run.summary['changes'][1], run.summary
     assert [s['moved']['sections'] for s in run.summary['steps']] == [['1003']]
 
 

@@ -96,3 +96,25 @@ def test_routing_and_ownership_rules():
     assert _ownership.given_up(before, after, lambda kind, name: ()) == {'sections': {'1901': 'gray1'}}
     assert _ownership.given_up(before, after, lambda kind, name: ['gray2']) == {}
     assert _ownership.allows(['all'], 'x') and _ownership.allows(['1901'], '1901') and not _ownership.allows([], '1')
+
+
+def test_the_totals_of_a_run_and_its_net_impact():
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._write.impact import totals
+    step = {'changed': True, 'operations_count': 4, 'transactions': 1, 'change': 'c1', 'revision': 'rev-2',
+            'revisions_written': {'gray1': 'rev-2', 'production': 'rev-5'}, 'write_outcome': 'written',
+            'impact': {'owners': [{'kind': 'sections', 'name': '1003', 'from': 'production', 'to': 'gray1'}],
+                       'hosts': [{'host': 'gs-prod-02', 'reasons': ['section 1003: production -> gray1']}],
+                       'restart': ['gs-prod-02']}}
+    back = {'changed': True, 'operations_count': 4, 'transactions': 1, 'change': 'c2', 'revision': 'rev-3',
+            'revisions_written': {'gray1': 'rev-3', 'production': 'rev-6'}, 'write_outcome': 'written',
+            'impact': {'owners': [{'kind': 'sections', 'name': '1003', 'from': 'gray1', 'to': 'production'}],
+                       'hosts': [{'host': 'gs-prod-02', 'reasons': ['section 1003: gray1 -> production']}],
+                       'restart': ['gs-prod-02']}}
+    out = totals([step, back], with_net=True)
+    assert out['transactions'] == 2 and out['operations_count'] == 8 and out['changes'] == ['c1', 'c2']
+    assert out['revisions_written'] == {'gray1': 'rev-3', 'production': 'rev-6'} and out['revision'] == 'rev-3'
+    assert out['impact']['hosts'] == [{'host': 'gs-prod-02', 'reasons': ['section 1003: production -> gray1',
+                                                                         'section 1003: gray1 -> production']}]
+    assert out['net_impact'] == {}
+    out = totals([step], with_net=True)
+    assert out['net_impact']['owners'] == step['impact']['owners'] and out['net_impact']['restart'] == ['gs-prod-02']
