@@ -29,7 +29,7 @@ description:
     write - it never gives an item a second owner, and never leaves a section or server without an
     owner unless O(release_items) names it - and is itself a change, so undoing it redoes the change.
   - O(revision) names a change by the revision that records it in this release; it is refused when
-    the change touched other releases too (a change is undone whole: use O(change)).
+    the change touched other releases too (a change is undone whole, with O(change)).
   - Revisions written by earlier versions of the collection are listed and restored as before (a
     move's revision by the inverse move; another by restoring the state it holds).
 author:

@@ -56,7 +56,7 @@ CONFIGS = {
 @pytest.fixture(scope='module')
 def week_packages(tmp_path_factory):
     dist = tmp_path_factory.mktemp('week')
-    return dict((key, flowkit._tar(dist / ('%s-%s.tar.gz' % (flowkit.PROJECT, key)), key.split('-')[0], config))
+    return dict((key, flowkit._tar(dist / ('%s-%s.tar.gz' % (flowkit.PROJECT, key)), key.split('-', 1)[0], config))
                 for key, config in CONFIGS.items())
 
 
@@ -118,7 +118,7 @@ class Week(object):
         return audit
 
     def publish(self, flow_name, key, **extra):
-        release = key.split('-')[0]
+        release = key.split('-', 1)[0]
         res = self.run(flow_name, package=self.packages[key], release=release, **extra)
         self.live['production' if flow_name == 'promote' else release] = os.path.basename(self.packages[key])
         return res

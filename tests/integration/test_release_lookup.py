@@ -120,9 +120,8 @@ def test_the_module_and_the_plugin_answer_alike(project, tmp_path):
     through a real playbook, the module in this process)."""
     import modrun
     from ansible_collections.gameops.elastic_release.plugins.modules import release_lookup
-    questions = [(key, value, fail) for key, value in (('version', '9.9'), ('version', '2.0'), ('version', '1.1'),
-                                                      ('section_id', '9999'), ('section_id', '1003'))
-                 for fail in (True, False)]
+    asked = (('version', '9.9'), ('version', '2.0'), ('version', '1.1'), ('section_id', '9999'), ('section_id', '1003'))
+    questions = [(key, value, fail) for key, value in asked for fail in (True, False)]
     out = tmp_path / 'answers.json'
     play = tmp_path / 'ask.yml'
     play.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [

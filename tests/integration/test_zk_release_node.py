@@ -90,8 +90,8 @@ def test_replace_removes_what_is_gone_and_merge_keeps_it(zk):
     assert zk.tree() == before
     res, task = publish(zk, release='gray1', config=smaller, release_items=['all'])
     assert res.rc == 0, res
-    assert task['given_up'] == {'sections': {'1002': 'gray1', '1003': 'gray1', '1004': 'gray1'},
-                               'servers': {'10.1.2.4': 'gray1'}}, task['given_up']
+    given = {'sections': {'1002': 'gray1', '1003': 'gray1', '1004': 'gray1'}, 'servers': {'10.1.2.4': 'gray1'}}
+    assert task['given_up'] == given, task['given_up']
     nodes = release_nodes(zk.client, 'gray1')
     assert sorted(k for k in nodes if k.count('/') == 2) == ['/sections/1001', '/servers/10.1.2.3', '/versions/1.2.2']
     assert nodes['/global_url'] == b'http://10.0.0.6:9000'

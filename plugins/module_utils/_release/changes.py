@@ -54,10 +54,10 @@ def _bytes(text):
     return text.encode('utf-8', 'surrogateescape')
 
 
-def _same(a, b):
-    if a is ABSENT or b is ABSENT:
-        return a is b
-    return same_data(a, b)
+def _same(one, other):
+    if one is ABSENT or other is ABSENT:
+        return one is other
+    return same_data(one, other)
 
 
 def _field(state, key):

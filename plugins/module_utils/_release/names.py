@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import ipaddress
 import re
 
@@ -104,6 +105,7 @@ def validate_item(kind, name):
     return name
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stored_item(kind, name):
     """The canonical form of a child name read from ZooKeeper, or None when no valid name has it.
 

@@ -35,6 +35,7 @@ from .snapshot import REVISION_PREFIX
 from .state import state_digest, state_from_json
 from .._zk.base import ZkError
 
+
 def operator_name():
     try:
         user = getpass.getuser()

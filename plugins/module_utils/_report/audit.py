@@ -25,6 +25,7 @@ from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_C
 from .._release.releasemap import ReleaseMap
 from .._release.revisions import decode_revision
 from .._release.snapshot import moved_items
+from .._zk.base import ZkError
 from .._release.start_version import NoStartVersion, version_for
 
 SEVERITIES = ('error', 'warning', 'info')
@@ -88,7 +89,7 @@ def read_history(session, admin_root):
             if found.get(path) is not None:
                 try:
                     hist.legacy[(release, name)] = decode_revision(found[path][0], path)
-                except Exception:   # pylint: disable=broad-except  (a damaged node: not this check's finding)
+                except ZkError:     # a damaged node is not this check's finding
                     continue
     return hist
 

@@ -173,9 +173,11 @@ def attach_impact(session, outcome, hosts=None):
         outcome.impact = _impact.compute(ReleaseMap(), {}, {}, outcome.default_before, outcome.default_after, [],
                                          outcome.notes)
         return outcome
+    # Membership of the releases the write did not touch is all the impact needs of them: an item's
+    # data counts only where it stays with a touched release, and those states are in the outcome.
     rmap = outcome.rmap
-    if rmap is None or not rmap.with_data:
-        rmap = ReleaseMap.load(session, with_data=('sections', 'servers'))
+    if rmap is None:
+        rmap = ReleaseMap.load(session)
     outcome.impact = _impact.compute(rmap, outcome.before, outcome.after, outcome.default_before,
                                      outcome.default_after, hosts or [], outcome.notes)
     return outcome

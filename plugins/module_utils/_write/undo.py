@@ -62,8 +62,8 @@ class UndoIntent(object):
         """(revision name, record with its bulk) of the change to undo, chosen once."""
         history, index = read_history(session, self.release, self.admin_root)
         if not history:
-            raise ZkError('release %s has no kept changes under %s' % (self.release,
-                                                                        history_path(self.admin_root, self.release)))
+            raise ZkError('release %s has no kept changes under %s'
+                          % (self.release, history_path(self.admin_root, self.release)))
         if self.asked_change:
             name = self._by_change(session, history, index)
         else:
@@ -190,8 +190,8 @@ class UndoIntent(object):
         for target in change.targets:
             if not target.state['exists'] and target.release == named:
                 raise UndoRefused('refusing to undo change %s: it would remove release %s, which %s names as the '
-                                  'default release; nothing was written' % (record.get('change'), target.release,
-                                                                             DEFAULT_RELEASE_PATH))
+                                  'default release; nothing was written'
+                                  % (record.get('change'), target.release, DEFAULT_RELEASE_PATH))
 
     def _guard(self, ctx, change, records):
         """One owner: what the undo gives back must have no other owner outside the change."""
