@@ -170,7 +170,12 @@ def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path):
     assert children(client, '/releases/production/servers') == ['10.1.0.11', '10.1.0.12', '10.1.0.21']
     assert '1.3.0' in children(client, '/releases/production/versions')
 
-    # The audit of the promoted map: gray1 is still registered (the registry is the inventory's).
+    # The audit of the promoted map: gray1 is still registered (the registry is the inventory's). The
+    # CMDB's review host serves section 2001: with no review release published, that is an error.
+    run = flow(inventory, tmp_path, 'audit')
+    assert run.rc == 2 and 'section 2001 of host gs-review-01 is owned by no release' in run.summary['error'], run
+    run = flow(inventory, tmp_path, 'review', package=packages['appstore_review-190122.01'], release='appstore_review')
+    assert run.rc == 0, run
     run = flow(inventory, tmp_path, 'audit')
     assert run.rc == 0, run
     kinds = [f['kind'] for f in run.summary['findings']]

@@ -111,7 +111,7 @@ def test_a_writer_without_the_credentials_fails_clearly_and_writes_nothing(authz
     if credential:
         assert credential.split(':', 1)[1] not in res.stdout + res.stderr
     # Removing the release is refused the same way.
-    res, task, dummy = faultkit.adhoc(MODULE, dict(args, state='absent', config=None))
+    res, task, dummy = faultkit.adhoc(MODULE, dict(args, state='absent', config=None, release_items=['all']))
     assert res.rc != 0 and 'not authorised' in task['msg'], task
     assert authzk.tree() == before
     # Reading needs nothing: an identical publish without credentials changes nothing.

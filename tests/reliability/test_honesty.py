@@ -78,9 +78,15 @@ def history_states(client, release=RELEASE):
     """[(name, revision document)] of every kept revision, its `before` read from its parts if it has them."""
     out = []
     for name, doc in sorted(faultkit.revisions(client, release).items()):
-        if doc.get('format', 1) >= 2:
+        if doc.get('parts'):
             blob = b''.join(client.get('/elastic_release/parts/%s/%s' % (release, part))[0] for part in doc['parts'])
-            doc['before'] = json.loads(zlib.decompress(blob))
+            bulk = json.loads(zlib.decompress(blob))
+            doc.update(bulk if doc.get('format', 1) >= 3 else {'before': bulk})
+        if doc.get('format', 1) >= 3:
+            # A change's revision keeps each field it altered, before and after: the nodes that existed
+            # before it, with their data, are the `before` side of its delta.
+            doc['before'] = dict((kind, dict((n, pair[0]) for n, pair in (doc['delta'].get(kind) or {}).items()
+                                             if pair[0] is not False)) for kind in ('versions', 'sections', 'servers'))
         out.append((name, doc))
     return out
 
