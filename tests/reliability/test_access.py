@@ -99,7 +99,8 @@ def test_a_writer_without_the_credentials_fails_clearly_and_writes_nothing(authz
                                         'auth_credential': authzk.credential})
     assert res.rc == 0, res
     before = authzk.tree()
-    args = {'hosts': authzk.hosts, 'release': 'gray1', 'config': dict(CONFIG, sections=['1902'])}
+    # (section 1901, replaced by 1902, is given up: the refusal that matters here is the lock's)
+    args = {'hosts': authzk.hosts, 'release': 'gray1', 'config': dict(CONFIG, sections=['1902']), 'release_items': ['1901']}
     if credential:
         args['auth_credential'] = credential
     res, task, dummy = faultkit.adhoc(MODULE, args, verbose='-vvv')
