@@ -113,7 +113,9 @@ def options_from_params(p):
     admin_root = validate_admin_root(p.get('admin_root') or DEFAULT_ADMIN_ROOT)
     keep = p.get('keep_changes', p.get('keep_revisions'))
     if keep is not None and keep < 1:
-        raise ValueError('keep_changes must be at least 1, got %d' % keep)
+        # named as the task wrote it (keep_revisions is the option's earlier name)
+        raise ValueError('%s must be at least 1, got %d' % ('keep_revisions' if p.get('keep_revisions') is not None
+                                                              else 'keep_changes', keep))
     keep_builds = p.get('keep_builds')
     if keep_builds is not None and keep_builds < 0:
         raise ValueError('keep_builds must not be negative, got %d' % keep_builds)
