@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """The AnsiballZ payload of every module: its size and the collection files it carries.
 

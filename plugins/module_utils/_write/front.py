@@ -114,8 +114,8 @@ def options_from_params(p):
     keep = p.get('keep_changes', p.get('keep_revisions'))
     if keep is not None and keep < 1:
         # named as the task wrote it (keep_revisions is the option's earlier name)
-        raise ValueError('%s must be at least 1, got %d' % ('keep_revisions' if p.get('keep_revisions') is not None
-                                                              else 'keep_changes', keep))
+        named = 'keep_revisions' if p.get('keep_revisions') is not None else 'keep_changes'
+        raise ValueError('%s must be at least 1, got %d' % (named, keep))
     keep_builds = p.get('keep_builds')
     if keep_builds is not None and keep_builds < 0:
         raise ValueError('keep_builds must not be negative, got %d' % keep_builds)
