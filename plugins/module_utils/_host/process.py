@@ -25,7 +25,7 @@ import subprocess
 import time
 
 from .._package.files import atomic_write
-from .service import ServiceError, expected_argv, resolve
+from .service import ServiceError, expected_argv, known_values, parse_running, resolve, template_of
 
 # Never hand the collection's own settings (ZooKeeper credentials among them) to a game service.
 ENV_DROP_PREFIXES = ('ANSIBLE_', '_ANSIBLE', 'ELASTIC_RELEASE_ZK_')
@@ -72,7 +72,8 @@ def argv_matches(cmdline, argv):
 
 
 class Status(object):
-    """What the pid file says: state is running, stale (no live process of ours) or absent."""
+    """What the pid file says: running (our service), stale (no live process), foreign (a live
+    process that is not this service: never signalled) or absent."""
 
     def __init__(self, state, pid=None, cmdline=None, record=None):
         self.state = state
@@ -95,9 +96,10 @@ def _read_json(path):
 
 
 def inspect(req, expected=None):
-    """Find our process through the pid file. A live pid counts as ours only when its command line
-    is the one recorded when we started it (or the one expected now): a pid file left behind after
-    a reboot may name an unrelated process, which we never signal."""
+    """Find our process through the pid file. A live pid counts as ours when its command line is
+    the one recorded when we started it, the one expected now, or this instance's command template
+    with another release or build (a service restarted by hand): a pid file naming any other
+    program (left behind after a reboot, or written by another tool) is foreign, never signalled."""
     try:
         with open(req.pid_file, 'rb') as f:
             text = f.read(64).decode('ascii', 'replace').strip()
@@ -115,7 +117,18 @@ def inspect(req, expected=None):
     recorded = record.get('argv') if record else None
     if (recorded and argv_matches(cmdline, recorded)) or (expected and argv_matches(cmdline, expected)):
         return Status('running', pid, cmdline, record)
-    return Status('stale', pid=pid, cmdline=cmdline, record=record)
+    values = parse_running(template_of(req), known_values(req), cmdline)
+    if values is not None:
+        return Status('running', pid, cmdline, dict(release=values.get('release', '?'), version=values.get('version', '?'),
+                                                     argv=cmdline))
+    return Status('foreign', pid=pid, cmdline=cmdline, record=record)
+
+
+def refuse_foreign(req, status):
+    raise ServiceError('the pid file %s of %s names pid %d, which runs %s: not this service, so it was not started by '
+                       'this collection and is left alone. Check what that process is; if the pid file is simply out of '
+                       'date, remove it (rm %s) and run again' % (req.pid_file, req.service, status.pid,
+                                                                   ' '.join(status.cmdline)[:200], req.pid_file))
 
 
 def port_open(port, host='127.0.0.1', timeout=0.5):
@@ -288,6 +301,8 @@ def _execute(req, open_session, check_mode):
     result.update(release=target['release'], version=target['version'], global_url=target['global_url'],
                   cmd=argv, source=target['source'])
     status = inspect(req, argv)
+    if status.state == 'foreign':
+        refuse_foreign(req, status)
 
     if status.running:
         result.update(pid=status.pid, running_cmd=status.cmdline)
@@ -329,6 +344,8 @@ def _execute(req, open_session, check_mode):
 
 def _stopped(req, result, check_mode):
     status = inspect(req)
+    if status.state == 'foreign':
+        refuse_foreign(req, status)
     record = status.record
     result.update(release=record.get('release'), version=record.get('version'), cmd=record.get('argv'))
     if not status.running:
