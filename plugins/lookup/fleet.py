@@ -91,14 +91,14 @@ seealso:
 EXAMPLES = r'''
 - name: Plan the instances of the play's hosts, one map read
   ansible.builtin.set_fact:
-    fleet_plan: >-
+    status_plan: >-
       {{ lookup('gameops.elastic_release.fleet', ansible_play_hosts_all,
                 services=elastic_release_services | default({}), sections=sections | default(omit)) }}
   run_once: true
 
 - name: The instances of one host
   ansible.builtin.debug:
-    msg: "{{ fleet_plan.hosts[inventory_hostname].instances }}"
+    msg: "{{ status_plan.hosts[inventory_hostname].instances }}"
 '''
 
 RETURN = r'''

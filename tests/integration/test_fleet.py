@@ -156,8 +156,6 @@ def test_deploy_start_drift_status_sync(fleet):
     for package in ('mygame-production-190122.01.tar.gz', 'mygame-gray1-190123.01.tar.gz'):
         res = f.run('deploy', package=os.path.join(f.dist, package), target='all')
         assert res.rc == 0, res
-    res = f.run('status')
-    assert res.rc == 0 and res.summary['counts']['not_running'] == 5, res
     res = f.run('start')
     assert res.rc == 0, res
     assert f.answers() == dict((sid, (owner, GRAY if owner == 'gray1' else PROD, f.pid(h, sid)))
@@ -168,8 +166,6 @@ def test_deploy_start_drift_status_sync(fleet):
         for sid in ids:   # each instance runs with its section's owner, its own section and its own pid file
             argv = gameservice.cmdline(f.pid(host, sid))
             assert argv[-6:] == ['--release', OWNERS[sid], '--section', sid, '--port', str(f.ports[sid])]
-    res = f.run('start')
-    assert res.rc == 0 and all(res.recap[h]['changed'] == 0 for h in HOSTS), res
 
     res = f.run('status', fail_on_drift=True)
     assert res.rc == 0, res
@@ -219,6 +215,8 @@ def test_deploy_start_drift_status_sync(fleet):
     # Check mode lists what sync would do and changes nothing.
     res = f.run('sync', '--check', package_dir=f.dist)
     assert res.rc == 0, res
+    assert 'gs-c gameserver 1901: not_deployed' not in res.stdout
+    assert 'deploy mygame-gray1-190123.01.tar.gz, restart' in res.stdout and 'gs-a gameserver 1001: started' in res.stdout
     assert f.pid('gs-a', '1001') is None and f.pid('gs-b', '1003') == wrong.pid
     assert not os.path.exists(os.path.join(f.root('gs-c'), 'version', 'gameserver', GRAY))
 
@@ -239,3 +237,51 @@ def test_deploy_start_drift_status_sync(fleet):
     assert res.summary['changed'] is False and res.summary['actions'] == [] and res.summary['deployed'] == {}
     assert 'nothing to do: every instance is in sync' in res.stdout
     assert f.zk.tree() == tree
+
+
+@pytest.mark.full
+def test_sliced_syncs_reach_the_end_state_of_one_run(zk, tmp_path):
+    """4 concurrent sync.yml runs, each limited to one slice of 40 hosts (as AWX slices a job: every
+    fourth host), deploy and start everything from nothing, each instance exactly once."""
+    dist = build_packages(str(tmp_path / 'work'))
+    c = zk.client
+    put(c, '/default_release', {'name': 'production'})
+    hosts = {}
+    for i in range(40):
+        sid = str(3000 + i)
+        hosts['gs%02d' % i] = ('10.4.0.%d' % (i + 1), [sid])
+    for release, build, version in (('production', '190122.01', PROD), ('gray1', '190123.01', GRAY)):
+        put(c, '/releases/%s' % release, {'package': 'mygame-%s-%s.tar.gz' % (release, build),
+                                          'services': {'gameserver': version}})
+        for i in range(40):
+            if (i % 2 == 0) == (release == 'production'):
+                put(c, '/releases/%s/sections/%d' % (release, 3000 + i), {})
+    f = Fleet(zk, str(tmp_path), hosts)
+    try:
+        names = sorted(hosts)
+        slices = [names[n::4] for n in range(4)]
+        runs = []
+        for n, part in enumerate(slices):
+            summary = os.path.join(str(tmp_path), 'slice-%d.json' % n)
+            cmd = ['ansible-playbook', '-i', f.inventory, os.path.join(PLAYBOOKS, 'sync.yml'), '--limit', ','.join(part),
+                   '-f', '10', '-e', json.dumps({'package_dir': dist, 'summary_file': summary, 'awx_job_id': 100 + n,
+                                                 'awx_workflow_job_id': 99})]
+            runs.append((summary, subprocess.Popen(cmd, env=helpers.ansible_env(), cwd=helpers.ROOT, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.STDOUT, text=True)))
+        for n, (summary, proc) in enumerate(runs):
+            out = proc.communicate(timeout=900)[0]
+            assert proc.returncode == 0, out[-6000:]
+            with open(summary) as handle:
+                doc = json.load(handle)
+            assert doc['slice'] == {'awx_job_id': 100 + n, 'awx_workflow_job_id': 99, 'limit': ','.join(slices[n])}
+            assert doc['hosts'] == slices[n] and len(doc['actions']) == 10
+            assert sorted(doc['deployed']) == slices[n]
+        owners = dict(('%d' % (3000 + i), 'production' if i % 2 == 0 else 'gray1') for i in range(40))
+        assert dict((sid, release) for sid, (release, _v, _pid) in f.answers().items()) == owners
+        assert all(f.starts(h, ids[0]) == 1 for h, (_ip, ids) in hosts.items())
+        # The end state of one run: one sync over every host has nothing left to do.
+        res = f.run('sync', package_dir=dist)
+        assert res.rc == 0 and res.summary['counts']['in_sync'] == 40 and res.summary['actions'] == [], res
+        assert all(res.recap[h]['changed'] == 0 for h in hosts)
+    finally:
+        gameservice.stop_all([str(tmp_path)])
