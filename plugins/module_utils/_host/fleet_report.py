@@ -46,8 +46,13 @@ def sync_action(entry, package_dir):
                     '-e package=<path>)' % entry['owner']), None
         if not package_dir:
             return 'nothing: give -e package_dir=<directory of %s on the controller> to deploy it' % package, None
-        then = 'restart' if entry.get('pid') else 'start'
-        return 'deploy %s, %s' % (package, then), os.path.join(package_dir, package)
+        if not entry.get('pid'):
+            then = ', start'
+        elif (entry.get('running_release'), entry.get('running_build')) != (entry['owner'], entry['expected_build']):
+            then = ', restart'
+        else:
+            then = ''  # it runs the right build already: only its files come back
+        return 'deploy %s%s' % (package, then), os.path.join(package_dir, package)
     if state == 'not_running':
         return 'start', None
     return 'restart', None

@@ -128,6 +128,9 @@ def test_sync_actions_and_table():
     assert _report.sync_action(row('wrong_build'), None) == ('restart', None)
     assert _report.sync_action(row('not_deployed'), '/dist') == ('deploy mygame-gray1-2.tar.gz, start',
                                                                  '/dist/mygame-gray1-2.tar.gz')
+    assert _report.sync_action(row('not_deployed', pid=7, running_release='gray1', running_build='v2'), '/d')[0] == \
+        'deploy mygame-gray1-2.tar.gz'
+    assert _report.sync_action(row('not_deployed', pid=7, running_release='production'), '/d')[0].endswith(', restart')
     assert _report.sync_action(row('not_deployed'), '')[0] == ('nothing: give -e package_dir=<directory of '
                                                                'mygame-gray1-2.tar.gz on the controller> to deploy it')
     assert _report.sync_action(row('not_deployed', package=None), '/dist')[0].startswith(
