@@ -303,7 +303,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.option
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host import fleet as _fleet
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host import process as _process
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.base import ZkError
 
 
 def main():

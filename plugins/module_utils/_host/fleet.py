@@ -17,8 +17,7 @@ __metaclass__ = type
 
 import os
 
-from .deploy_plan import link_owner
-from .process import argv_matches, execute, inspect
+from .pidfile import argv_matches, inspect
 from .service import Request, ServiceError, expected_argv
 
 STATES = ('in_sync', 'wrong_release', 'wrong_build', 'not_running', 'not_deployed', 'not_owned', 'unknown_process')
@@ -88,16 +87,14 @@ def unserved(params, planned):
 
 
 def _deployed_from(install_root, argv0):
-    """(release, build) of the deploy that provides the program's version directory, or None."""
+    """'release/build' of the deploy whose build provides the program's version directory: the
+    version/{service}/{build} link points to ../../builds/{release}/{build}/version/... (_deploy_plan)."""
     rel = os.path.relpath(argv0, install_root).split(os.sep)
-    if len(rel) < 3 or rel[0] != 'version':
-        return None
-    path = '/'.join(rel[:3])
     full = os.path.join(install_root, *rel[:3])
-    if not os.path.islink(full):
+    if len(rel) < 3 or rel[0] != 'version' or not os.path.islink(full):
         return None
-    owner = link_owner(path, os.readlink(full))
-    return '%s/%s' % owner if owner else None
+    parts = os.readlink(full).split('/')
+    return '/'.join(parts[3:5]) if parts[:3] == ['..', '..', 'builds'] and len(parts) == 8 else None
 
 
 def instance_status(params, inst):
@@ -170,6 +167,7 @@ def run(params, state, check_mode, open_session):
     """Bring every instance to state (started, restarted, stopped); with `prune`, stop the instances
     of sections the host no longer serves. Returns (results, errors): one failing instance does not
     keep the others from their state; the module fails afterwards, naming each error."""
+    from .process import execute  # starting and signalling: a status run does not load it
     planned = list(params.get('instances') or [])
     work = [(inst, state) for inst in planned]
     if params.get('prune') or state == 'stopped':
