@@ -47,12 +47,22 @@ def read_release(client):
     return faultkit.release_view(faultkit.read_subtree(client, '/releases/' + RELEASE))
 
 
-def wait_for_lock_node(client, path, run, timeout=60):
-    """Poll until a writer holds a node under the lock path (the publish is past its first read)."""
+def lock_nodes(client, path):
+    try:
+        return set(client.get_children_async(path).get(timeout=5))
+    except Exception:  # no lock taken yet, or the watcher is reconnecting
+        return set()
+
+
+def wait_for_lock_node(client, path, run, timeout=60, stale=()):
+    """Poll until a writer holds a node under the lock path (the publish is past its first read).
+
+    stale: lock nodes there before the run started; an earlier writer killed with its quorum leaves
+    its ephemeral node until that session expires, and it must not be taken for this run's lock."""
     deadline = time.time() + timeout
     while time.time() < deadline and run.running():
         try:
-            if client.get_children_async(path).get(timeout=1):
+            if set(client.get_children_async(path).get(timeout=1)) - set(stale):
                 return True
         except Exception:  # the watcher itself may be reconnecting
             pass
@@ -87,10 +97,11 @@ def test_leader_killed_during_publish_leaves_old_or_new_tree(ens):
         for i in range(1, KILL_RUNS + 1):
             config = faultkit.sections_config('t%d' % i, SECTIONS)
             new = expected_view(config)
+            stale = lock_nodes(watcher, lock_dir)
             run = faultkit.Background(MODULE, publish_args(ens, config))
             if i % 2:
                 phase = 'after lock'
-                saw_lock = wait_for_lock_node(watcher, lock_dir, run)
+                saw_lock = wait_for_lock_node(watcher, lock_dir, run, stale=stale)
                 delay = rng.uniform(0, 0.6)
                 if not saw_lock:
                     phase = 'lock not seen'
