@@ -277,7 +277,9 @@ pid_file:
   type: str
   sample: /data/game/run/gameserver.pid
 instances:
-  description: With O(instances), one result per instance - the keys of RV(summary), plus C(changed), C(failed), C(msg) (the error), C(cmd), C(running_cmd), C(pid_file), C(log_file) and C(warnings).
+  description:
+    - With O(instances), one result per instance - the keys of RV(summary), plus C(changed), C(failed),
+      C(msg) (the error), C(cmd), C(running_cmd), C(pid_file) and C(log_file).
   returned: when O(instances) is given
   type: list
   elements: dict

@@ -108,13 +108,13 @@ def inspect(req, expected=None):
         return Status('running', pid, cmdline, record)
     values = parse_running(template_of(req), known_values(req), cmdline)
     if values is not None:
-        return Status('running', pid, cmdline, dict(release=values.get('release', '?'), version=values.get('version', '?'),
-                                                     argv=cmdline))
+        record = dict(release=values.get('release', '?'), version=values.get('version', '?'), argv=cmdline)
+        return Status('running', pid, cmdline, record)
     return Status('foreign', pid=pid, cmdline=cmdline, record=record)
 
 
 def refuse_foreign(req, status):
+    running = ' '.join(status.cmdline)[:200]
     raise ServiceError('the pid file %s of %s names pid %d, which runs %s: not this service, so it was not started by '
                        'this collection and is left alone. Check what that process is; if the pid file is simply out of '
-                       'date, remove it (rm %s) and run again' % (req.pid_file, req.service, status.pid,
-                                                                   ' '.join(status.cmdline)[:200], req.pid_file))
+                       'date, remove it (rm %s) and run again' % (req.pid_file, req.service, status.pid, running, req.pid_file))

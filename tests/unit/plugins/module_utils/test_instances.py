@@ -14,8 +14,8 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lo
 SPECS = {'gameserver': {'per': 'section'}, 'gmtool': {'per': 'host'}}
 
 
-def specs(mapping=SPECS, names=('gameserver', 'gmtool')):
-    return _instances.parse_specs(mapping, list(names))
+def specs(mapping=None, names=('gameserver', 'gmtool')):
+    return _instances.parse_specs(mapping or SPECS, list(names))
 
 
 def test_specs_default_per_host_and_refusals():
@@ -139,5 +139,5 @@ def test_sync_actions_and_table():
     assert _report.sync_action(row('unknown_process'), None)[0].startswith('nothing: the pid file names another program')
     lines = _report.table([dict(row('wrong_release', running_release='production', running_build='v1', pid=42),
                                 action='restart')])
-    assert lines[0].split() [:4] == ['host', 'service', 'section', 'state']
+    assert lines[0].split()[:4] == ['host', 'service', 'section', 'state']
     assert lines[1].split() == ['gs', 'gameserver', '1001', 'wrong_release', 'gray1', 'v2', 'production', 'v1', '42', 'restart']

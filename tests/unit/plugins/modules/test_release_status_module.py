@@ -67,7 +67,8 @@ def test_every_state_and_sync_leaves_strangers_alone(host):
 
     # 1002 restarted by hand with another build, 1003 with another release; 1004 killed; a stranger
     # in a pid file of a section this host no longer serves... and one in 1001's pid file after it stopped.
-    pid_file = lambda sid: os.path.join(root, 'run', 'gameserver-%s.pid' % sid)  # noqa: E731
+    def pid_file(sid):
+        return os.path.join(root, 'run', 'gameserver-%s.pid' % sid)
     procs = []
     for sid, release, version in (('1002', 'production', 'v2'), ('1003', 'production', 'v2')):
         os.kill(gameservice.read_pid(pid_file(sid)), 15)
