@@ -285,3 +285,46 @@ def test_sliced_syncs_reach_the_end_state_of_one_run(zk, tmp_path):
         assert all(res.recap[h]['changed'] == 0 for h in hosts)
     finally:
         gameservice.stop_all([str(tmp_path)])
+
+
+@pytest.mark.full
+def test_bad_input_is_refused_and_nothing_is_killed(fleet):
+    """Refusals through real ansible-playbook (each also checked in-process in tests/unit): nothing
+    the collection did not start is signalled, nothing is written."""
+    f = fleet
+    for package in ('mygame-production-190122.01.tar.gz', 'mygame-gray1-190123.01.tar.gz'):
+        assert f.run('deploy', package=os.path.join(f.dist, package), target='all').rc == 0
+    assert f.run('start').rc == 0
+    running = f.answers()
+    tree = f.zk.tree()
+    # A per-section service whose command lacks {section_id}.
+    res = f.run('sync', '-e', json.dumps({'elastic_release_services': {'gameserver': {
+        'per': 'section', 'command': COMMAND[:3]}}}), package_dir=f.dist)
+    assert res.rc == 2 and "gameserver runs per section but its command" in res.stdout and 'lacks {section_id}' in res.stdout
+    assert res.summary['status'] == 'failed'
+    # A section no targeted host serves.
+    res = f.run('status', target='gs-a', sections='1003')
+    assert res.rc == 2 and 'the CMDB gives none of the 1 hosts of this play section 1003' in res.stdout, res
+    # A release that owns none of the targeted hosts' instances.
+    res = f.run('start', target='gs-a', release='gray1', elastic_release_state='restarted')
+    assert res.rc == 2 and 'release gray1 owns none of the 1 hosts of this play that run gameserver' in res.stdout, res
+    # A pid file naming another program: status reports it, sync refuses it and leaves it alone.
+    stranger = subprocess.Popen(['sleep', '120'])
+    try:
+        os.kill(running['1002'][2], 15)
+        while gameservice.alive(running['1002'][2]):
+            time.sleep(0.05)
+        with open(f.pid_file('gs-a', '1002'), 'w') as out:
+            out.write('%d\n' % stranger.pid)
+        res = f.run('status')
+        assert by_instance(res.summary)['1002']['state'] == 'unknown_process' and res.rc == 0, res
+        res = f.run('sync', package_dir=f.dist)
+        assert res.rc == 2 and ('1 instances could not be brought in line: gs-a gameserver 1002: unknown_process the pid '
+                                'file names another program') in res.stdout, res
+        assert res.summary['status'] == 'failed' and res.summary['actions'] == []
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+    assert dict((sid, a) for sid, a in f.answers().items()) == dict((s, a) for s, a in running.items() if s != '1002')
+    assert f.zk.tree() == tree

@@ -61,7 +61,7 @@ def sync_action(entry, package_dir):
 def report(plan, results, package_dir=None):
     """plan: {hosts: {host: {instances, inner_ip, selected, error}}}; results: {host: release_status result}."""
     hosts = plan.get('hosts') or {}
-    instances, todo, errors = [], {}, []
+    instances, todo, errors, left = [], {}, [], []
     counts = dict((state, 0) for state in STATES)
     for host in sorted(hosts):
         entry = hosts[host]
@@ -81,6 +81,9 @@ def report(plan, results, package_dir=None):
             row.update(action=action, note=got.get('note'))
             counts[row['state']] = counts.get(row['state'], 0) + 1
             instances.append(row)
+            if action.startswith('nothing:'):
+                left.append('%s %s%s: %s %s' % (host, row['service'], ' ' + row['section_id'] if row['section_id'] else '',
+                                                 row['state'], action[len('nothing: '):]))
             if row['state'] == 'in_sync' or action.startswith('nothing'):
                 continue
             work = todo.setdefault(host, {'packages': [], 'actions': []})
@@ -91,7 +94,7 @@ def report(plan, results, package_dir=None):
     counted = ', '.join('%s %d' % (state, counts[state]) for state in STATES if counts.get(state))
     return dict(instances=[dict((k, r[k]) for k in FIELDS) for r in instances], counts=counts, drift=drift,
                 counts_line='%d instances: %s' % (len(instances), counted or 'none'),
-                table=table([r for r in instances if r['state'] != 'in_sync']), todo=todo, errors=errors,
+                table=table([r for r in instances if r['state'] != 'in_sync']), todo=todo, errors=errors, left=left,
                 notes=['%s %s%s: %s' % (r['host'], r['service'], ' ' + r['section_id'] if r['section_id'] else '', r['note'])
                        for r in instances if r['state'] != 'in_sync' and r.get('note')])
 
