@@ -12,6 +12,14 @@ class ModuleDocFragment(object):
     # and where their ports come from: the options server_start and release_status share.
     DOCUMENTATION = r'''
 options:
+  plan:
+    description:
+      - This host's part of the plan of the C(gameops.elastic_release.fleet) lookup - its C(instances),
+        C(served), C(inner_ip) and C(error) - in one option; the same as giving O(instances), O(served)
+        and O(inner_ip) (which win when given too). A plan with an C(error) fails the task with it, and
+        nothing is read, started or stopped.
+      - The roles pass it so that each host's task reads the controller's plan once.
+    type: dict
   instances:
     description:
       - The instances of the host, planned and resolved on the controller (lookup C(gameops.elastic_release.fleet))

@@ -118,6 +118,10 @@ _raw:
       description: Every owner found for the planned instances (before O(release) selects).
       type: list
       elements: str
+    active:
+      description: The hosts that are selected and have instances, served sections or an error.
+      type: list
+      elements: str
 '''
 
 from ansible.errors import AnsibleLookupError
@@ -203,4 +207,6 @@ class LookupModule(LookupBase):
                                'release name, the target pattern and --limit.'
                                % (release, running, ', '.join(names),
                                   ' (their owners: %s)' % ', '.join(sorted(owners)) if owners else ''))
-        return dict(hosts=out, owners=sorted(owners))
+        # The hosts whose one task has something to do: a role's `when` asks this list once.
+        active = [h for h in hosts if out[h]['selected'] and (out[h]['instances'] or out[h]['served'] or out[h]['error'])]
+        return dict(hosts=out, owners=sorted(owners), active=active)

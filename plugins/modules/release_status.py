@@ -144,6 +144,9 @@ def main():
         ),
         supports_check_mode=True,
     )
+    error = _fleet.from_plan(module.params)
+    if error:
+        module.fail_json(msg=error)
     module.params['instances'] = module.params['instances'] or []
     try:
         instances, counts = _fleet.status(module.params)

@@ -60,7 +60,7 @@ options:
       - Name of the service, which is also the name of its directory under C(version/) and of its
         program under C(bin/), for example C(gameserver).
       - 1-64 letters, digits, C(_), C(.) or C(-); no C(/).
-      - Required unless O(instances) is given.
+      - Required unless O(instances) or O(plan) is given.
     type: str
   prune:
     description: With O(instances), stop the instances of sections the host no longer serves (see O(served)).
@@ -330,11 +330,14 @@ def main():
             **_fleet.INSTANCE_SPEC
         ),
         required_by={'release': 'version'},
-        required_one_of=[('service', 'instances')],
+        required_one_of=[('service', 'instances', 'plan')],
         supports_check_mode=True,
     )
     p = module.params
-    if p['instances'] is not None:
+    if p['plan'] is not None:
+        p['owner_error'] = p['owner_error'] or _fleet.from_plan(p)
+    if p['instances'] is not None or p['plan'] is not None:
+        p['instances'] = p['instances'] or []
         _instances(module)
     try:
         request = _service.Request(p)

@@ -23,6 +23,7 @@ from .service import Request, ServiceError, expected_argv
 STATES = ('in_sync', 'wrong_release', 'wrong_build', 'not_running', 'not_deployed', 'not_owned', 'unknown_process')
 # The argument spec of the options in doc fragment gameops.elastic_release.instances.
 INSTANCE_SPEC = dict(
+    plan=dict(type='dict'),
     instances=dict(type='list', elements='dict', options=dict(
         service=dict(type='str', required=True), per=dict(type='str', choices=['section', 'host']),
         section_id=dict(type='str'), owner=dict(type='str'), build=dict(type='str'), global_url=dict(type='str'),
@@ -34,6 +35,16 @@ INSTANCE_SPEC = dict(
 )
 # Module options that each instance's Request takes from the module's own parameters.
 COMMON = ('install_root', 'run_dir', 'inner_ip', 'restart_on_change', 'ready_timeout', 'ready_delay', 'stop_timeout')
+
+
+def from_plan(params):
+    """params with a `plan` (the host's part of lookup fleet's plan) spread into instances, served,
+    inner_ip; returns the plan's error, a refusal of this host, or None."""
+    plan = params.get('plan') or {}
+    for key in ('instances', 'served', 'inner_ip'):
+        if params.get(key) in (None, [], {}, '') and plan.get(key) is not None:
+            params[key] = plan[key]
+    return plan.get('error')
 
 
 def port_of(params, inst):
