@@ -82,8 +82,8 @@ def report(plan, results, package_dir=None):
             counts[row['state']] = counts.get(row['state'], 0) + 1
             instances.append(row)
             if action.startswith('nothing:'):
-                left.append('%s %s%s: %s %s' % (host, row['service'], ' ' + row['section_id'] if row['section_id'] else '',
-                                                 row['state'], action[len('nothing: '):]))
+                where = '%s %s%s' % (host, row['service'], ' ' + row['section_id'] if row['section_id'] else '')
+                left.append('%s: %s %s' % (where, row['state'], action[len('nothing: '):]))
             if row['state'] == 'in_sync' or action.startswith('nothing'):
                 continue
             work = todo.setdefault(host, {'packages': [], 'actions': []})
