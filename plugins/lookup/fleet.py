@@ -52,7 +52,10 @@ options:
     type: str
     default: gameserver
   default_command:
-    description: The command template of a service whose entry has none; empty for the default command.
+    description:
+      - The command template of a service whose entry has none, as one host sees it (the roles pass
+        C(server_start_command)); empty for the default command. It is only checked here (a per-section
+        service's command must hold C({section_id})) - each host's task applies its own, templated for it.
     type: list
     elements: str
     default: []
@@ -195,7 +198,7 @@ class LookupModule(LookupBase):
                 instances = _instances.resolve(index, host, ip, instances, specs, opt('version') or None)
             else:
                 instances = [dict(i, owner=None, build=opt('version') or None, global_url=None, error=None,
-                                  command=specs[i['service']].template(i['per'])) for i in instances]
+                                  command=specs[i['service']].command) for i in instances]
             owners.update(i['owner'] for i in instances if i.get('owner'))
             if release:
                 instances = [i for i in instances if i.get('owner') == release]

@@ -48,6 +48,12 @@ options:
   inner_ip:
     description: The host's inner IP (for the C({inner_ip}) placeholder of a command template).
     type: str
+  command:
+    description:
+      - The command template of an instance whose service has no command of its own (the roles pass the
+        host's C(server_start_command)); empty for the default command.
+    type: list
+    elements: str
 notes:
   - Needs no Python library beyond Ansible's own on the host.
 seealso:
@@ -140,6 +146,7 @@ def main():
             install_root=dict(type='path', required=True),
             run_dir=dict(type='path'),
             inner_ip=dict(type='str'),
+            command=dict(type='list', elements='str'),
             **_fleet.INSTANCE_SPEC
         ),
         supports_check_mode=True,

@@ -59,8 +59,9 @@ def port_of(params, inst):
 def request(params, inst, state, resolved=True):
     """The Request of one instance: the module's common options and the instance's own."""
     p = dict((k, params.get(k)) for k in COMMON)
+    # The service's own command (elastic_release_services), else the host's (server_start_command).
     p.update(service=inst['service'], section_id=inst.get('section_id') or None, state=state,
-             command=inst.get('command') or None, ready_port=port_of(params, inst))
+             command=inst.get('command') or params.get('command') or None, ready_port=port_of(params, inst))
     if resolved and inst.get('owner') and inst.get('build') and not inst.get('error'):
         p.update(release=inst['owner'], version=inst['build'], global_url=inst.get('global_url'))
     elif resolved and state != 'stopped' and inst.get('error'):

@@ -27,7 +27,10 @@ SPEC_KEYS = ('per', 'command')
 
 
 class Spec(object):
-    """How one service runs: per section or per host, and its command template."""
+    """How one service runs: per section or per host, and its command template.
+
+    command: the service's own (elastic_release_services), the same on every host; None leaves the
+    command to each host's task (server_start_command, templated per host, else the default)."""
 
     def __init__(self, name, per=DEFAULT_PER, command=None):
         self.name = name
@@ -70,16 +73,19 @@ def parse_specs(mapping, services, default_command=None):
         if per not in PER:
             raise ServiceError('%s.%s.per is %r: write "section" (an instance per section id the CMDB gives the host) '
                                'or "host" (one instance per host)' % (where, name, per))
-        command = entry.get('command') or default_command or None
+        own = entry.get('command') or None
+        command = own or default_command or None
         if command is not None:
-            if not isinstance(command, (list, tuple)) or not all(isinstance(a, str) for a in command):
+            if not isinstance(command, (list, tuple)) or not all(isinstance(a, (str, int)) for a in command):
                 raise ServiceError('%s.%s.command must be a list of argument templates (strings), got %r' % (where, name, command))
+            # A templated argument ("{{ port }}") may arrive as a number.
+            command = [str(a) for a in command]
             render_command(command, dict((k, '/x') for k in PLACEHOLDERS))
             if per == 'section' and not any('{section_id}' in arg for arg in command):
                 raise ServiceError('%s runs per section but its command %s lacks {section_id}: every section of a host '
                                    'would run the same command line. Add "--section", "{section_id}" (or the option your '
                                    'service takes) to %s.%s.command' % (name, list(command), where, name))
-        out[name] = Spec(name, per, list(command) if command else None)
+        out[name] = Spec(name, per, [str(a) for a in own] if own else None)
     return out
 
 
@@ -145,7 +151,7 @@ def resolve(index, host, inner_ip, instances, specs, version=None):
     for inst in instances:
         entry = dict(inst, owner=None, build=None, global_url=None, error=None, package=None)
         spec = specs.get(inst['service'])
-        entry['command'] = spec.template(inst['per']) if spec else None
+        entry['command'] = spec.command if spec else None
         sid = inst.get('section_id')
         try:
             if isinstance(ip, Exception):
