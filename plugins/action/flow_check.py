@@ -9,11 +9,13 @@ __metaclass__ = type
 
 import time
 
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow.gate import secrets
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, parse_package_name
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
@@ -21,7 +23,8 @@ from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
-           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds')
+           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'gate_try_timeout',
+           'gate_follow_redirects', 'pause_seconds', 'allow_chunked')
 
 
 def _package_name(path, pattern):
@@ -60,16 +63,19 @@ class ActionModule(ActionBase):
         try:
             all_items = self._bool('all', args.get('all'))
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
+            follow_redirects = self._bool('gate_follow_redirects', args.get('gate_follow_redirects'))
+            allow_chunked = self._bool('allow_chunked', args.get('allow_chunked'))
         except ValueError as exc:
             result.update(failed=True, msg='%s flow refused, nothing was written: %s' % (flow or '?', exc))
             return result
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=all_items,
+                                       all_items=all_items, allow_chunked=allow_chunked,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
-                                             'pause': args.get('pause_seconds')})
+                                             'try_timeout': args.get('gate_try_timeout'),
+                                             'follow_redirects': follow_redirects, 'pause': args.get('pause_seconds')})
         problems, info = _flowcheck.check(params, registry, groups, _package_name, _read_package)
         hostvars = task_vars.get('hostvars') or {}
         info['hosts'] = _flowcheck.cmdb_hosts(sorted((groups.get('all') or [])),
@@ -91,6 +97,10 @@ class ActionModule(ActionBase):
             result['failed'] = True
             result['problems'] = problems
             result['msg'] = '%s flow refused, nothing was written: %s' % (flow or '?', '; '.join(problems))
+        raw = args.get('gate_url')
+        if raw and isinstance(raw, str):
+            # flow_info carries the gate URL masked; nothing of the raw one may reach the output or AWX
+            return remove_values(result, set([raw] + secrets(raw)))
         return result
 
     @staticmethod

@@ -126,6 +126,16 @@ options:
     type: list
     elements: str
     default: []
+  leave_to:
+    description:
+      - Releases whose sections and servers stay theirs even when the config lists them (they are left
+        out of this write and reported as RV(left_to)). The first write of a promote too large for one
+        transaction - the production package published in parts with O(allow_chunked) while the gray
+        release still holds its items - and then the promote, with O(absorb), moves them in one
+        transaction. Not with O(absorb).
+    type: list
+    elements: str
+    default: []
   origin:
     description:
       - Free text recorded with the revision as its package (for example the package file name
@@ -233,6 +243,11 @@ kept_moved:
   returned: always
   type: dict
   sample: {"sections": {"1003": "production"}}
+left_to:
+  description: With O(leave_to), the sections and servers of the config left where they are.
+  returned: with O(leave_to)
+  type: dict
+  sample: {"sections": ["1901"], "servers": ["10.1.0.21"]}
 taken_over:
   description: With O(takeover), the items taken from each former owner.
   returned: always
@@ -315,6 +330,7 @@ def main():
             append_versions_to_default=dict(type='bool', default=False),
             takeover=dict(type='bool', default=False),
             absorb=dict(type='list', elements='str', default=[]),
+            leave_to=dict(type='list', elements='str', default=[]),
             origin=dict(type='str'),
             verify=dict(type='str', default='full', choices=['full', 'fast']),
             keep_appended_versions=dict(type='bool', default=True),
