@@ -62,7 +62,7 @@ class FakeSession(object):
     def __init__(self, nodes, children):
         self.nodes, self.kids = nodes, children
 
-    def batch(self, requests):
+    def batch(self, requests, **_options):
         return [self.get_one(verb, path) for verb, path in requests]
 
     def get_one(self, verb, path):
@@ -70,7 +70,7 @@ class FakeSession(object):
             return self.kids.get(path)
         return (self.nodes[path], None) if path in self.nodes else None
 
-    def get_many(self, paths):
+    def get_many(self, paths, **_options):
         return dict((p, (self.nodes[p], None) if p in self.nodes else None) for p in paths)
 
 
