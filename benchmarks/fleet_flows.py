@@ -24,10 +24,8 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -76,14 +74,10 @@ def main():
     if opts.pairs < 1 or not flows or set(flows) - set(FLOWS):
         parser.error('--pairs must be at least 1 and --only a subset of %s' % ','.join(FLOWS))
 
-    base = tempfile.mkdtemp(prefix='fleet-flows-')
-    fleet = os.path.join(base, 'fleet')
-    server = zkserver.Standalone(workdir=os.path.join(base, 'zk'))
     times = dict((f, []) for f in flows)
     pings = dict((f, []) for f in flows)
-    try:
-        server.start()
-        fleet_start.publish(server.hosts, opts.hosts, 2)
+    with fleet_start.workspace('fleet-flows-', opts.hosts, 2) as (base, server):
+        fleet = os.path.join(base, 'fleet')
         inventory = layout(fleet, opts.hosts)
         check('start', run_flow('start', inventory, server.hosts, opts.forks)[1], opts.hosts)
         for pair in range(opts.pairs):
@@ -112,11 +106,6 @@ def main():
                   'pair ratios %.2f (target <= %.2f): %s'
                   % (flow, opts.hosts, opts.forks, opts.pairs, median, ping, median / ping, pair_ratio, opts.target,
                      'met' if median / ping <= opts.target else 'missed'))
-    finally:
-        gameservice.stop_all([base])
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
-
 
 if __name__ == '__main__':
     main()
