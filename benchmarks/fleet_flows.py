@@ -107,5 +107,6 @@ def main():
                   % (flow, opts.hosts, opts.forks, opts.pairs, median, ping, median / ping, pair_ratio, opts.target,
                      'met' if median / ping <= opts.target else 'missed'))
 
+
 if __name__ == '__main__':
     main()
