@@ -21,6 +21,7 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._write.pub
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint import CONNECT_FAILED, hosts_hint
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
            'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'gate_try_timeout',
@@ -42,6 +43,20 @@ def _read_package(path, release, pattern):
         raise ValueError(str(exc))
 
 
+def _no_inventory(flow, groups, task_vars):
+    """The refusal of a run without the game project's inventory (a forgotten -i), or with one that
+    lacks the release registry: what is missing, and the command that brings it."""
+    command = 'ansible-playbook -i inventory playbooks/%s.yml%s' % (flow or '<flow>', '' if flow in ('audit', 'map') else ' -e ...')
+    if not groups.get('all'):
+        return ('no inventory: the release registry (elastic_release_registry), the CMDB hosts and the ZooKeeper hosts '
+                '(elastic_release_zk_hosts) come from the game project\'s inventory, and none was given. Add -i with '
+                'the inventory directory: %s (inventory/ is the example at the checkout root)' % command)
+    sources = ', '.join("'%s'" % s for s in task_vars.get('ansible_inventory_sources') or []) or '(unknown)'
+    return ('the inventory %s sets no elastic_release_registry (the releases a flow may write, with their type and '
+            'deploy location): add it to its group_vars/all.yml (see docs/registry.md), or run with the example '
+            'inventory: %s' % (sources, command))
+
+
 class ActionModule(ActionBase):
 
     _supports_check_mode = True
@@ -57,9 +72,13 @@ class ActionModule(ActionBase):
             return result
         flow = args.get('flow') or ''
         registry = args.get('registry')
-        if registry is None:
-            registry = self._templar.template(task_vars.get('elastic_release_registry', {}))
         groups = task_vars.get('groups') or {}
+        if registry is None:
+            if 'elastic_release_registry' not in task_vars:
+                result.update(failed=True, msg='%s flow refused, nothing was written: %s'
+                              % (flow or '?', _no_inventory(flow, groups, task_vars)))
+                return result
+            registry = self._templar.template(task_vars['elastic_release_registry'])
         try:
             all_items = self._bool('all', args.get('all'))
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
@@ -88,6 +107,8 @@ class ActionModule(ActionBase):
                 problems, info['planned'] = plan_problems(params, info, connection)
             except ZkError as exc:
                 problems = ['cannot check the release map in ZooKeeper: %s' % to_native(exc)]
+            hint = hosts_hint(args.get('zookeeper') or {}, task_vars)
+            problems = [p + hint if CONNECT_FAILED in p else p for p in problems]
         config = info.pop('config', None)
         info.pop('indicator', None)
         info['config_digest'] = config.digest() if config is not None else None

@@ -137,6 +137,8 @@ def _foreign(rmap):
         for kind in KINDS:
             for stored in rmap.children.get((release, kind)) or []:
                 canonical = stored_item(kind, stored)
+                if canonical is None and SEQUENTIAL_RE.match(stored):
+                    continue    # _other_tools names it, once
                 if canonical is None:
                     out.append(Finding('warning', 'foreign_node', '%s/%s/%s/%s is not a valid %s: lookups skip it; the '
                                        'next publish of %s removes it' % (RELEASES_ROOT, release, kind, stored,
@@ -181,9 +183,12 @@ def _other_tools(rmap):
     for (release, kind), stored in sorted(rmap.children.items()):
         for name in stored or []:
             if SEQUENTIAL_RE.match(name):
+                # a version may have this name (lookups answer it); a section id may not (zone numbers
+                # have no leading zero), so lookups skip such a section node
+                read = 'lookups take it for one' if stored_item(kind, name) is not None else 'lookups skip it'
                 out.append(Finding('warning', 'sequential_node', '%s/%s/%s/%s looks like a sequential node another tool '
-                                   'created (create -s), not a %s: lookups take it for one. Remove it, or publish %s '
-                                   'again without it' % (RELEASES_ROOT, release, kind, name, KIND_LABEL[kind], release),
+                                   'created (create -s), not a %s: %s. Remove it, or publish %s again without it'
+                                   % (RELEASES_ROOT, release, kind, name, KIND_LABEL[kind], read, release),
                                    [name], [release]))
     for release in rmap.releases:
         raw = rmap.meta_raw.get(release)

@@ -53,6 +53,10 @@ def test_a_good_gray_publish_resolves_the_package_path(tmp_path):
     ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases'),
     ('widen', {'release': 'gray1'}, 'nothing to widen'),
     ('widen', {'release': 'gray1', 'sections': ['../x']}, "sections: invalid section id '../x'"),
+    # a letter O typed for a zero: invalid, with what was meant; never "owned by no release"
+    ('widen', {'release': 'gray1', 'sections': '10O3'},
+     "sections: invalid section id '10O3': a section id is the game zone number the CMDB gives a host, 1 to 18 "
+     "decimal digits without a leading zero (did you mean 1003? 'O' is a letter, not a digit)"),
     ('widen', {'release': 'gray1', 'steps': '[[1003],'}, 'steps is not valid JSON'),
     ('widen', {'release': 'gray1', 'steps': [[1003], [1003]]}, 'section 1003 is in more than one step'),
     ('widen', {'release': 'gray1', 'steps': [[]]}, 'steps[0] moves nothing'),
