@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """The AnsiballZ payload of every module: its size and the collection files it carries.
 
@@ -57,7 +56,7 @@ print(json.dumps(out))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--base', help='a git revision to compare with (checked out in a temporary worktree)')
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix='payload-')

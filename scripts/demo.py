@@ -22,7 +22,10 @@ inventory, against a ZooKeeper it starts itself on a free 127.0.0.1 port:
  8. publish a second gray release and promote it: production takes its sections and versions and
     the gray release is removed, in one transaction (playbooks/promote.yml);
  9. stop the services and retire the review release;
-10. print the ZooKeeper tree and stop ZooKeeper.
+10. audit the final map, print the ZooKeeper tree and stop ZooKeeper.
+
+Each flow's impact (which sections, servers and client versions change owner) is printed as a table,
+its findings grouped by kind with their fix; the whole summary is in the file the command names.
 
 Every step checks its own outcome; the script exits non-zero at the first surprise. Its files
 are under .build/demo/ (removed at the start of each run; --keep leaves ZooKeeper running).
@@ -45,7 +48,14 @@ import gameservice  # noqa: E402  (tests/gameservice.py: the example game servic
 import helpers  # noqa: E402  (tests/helpers.py: the collection linked from this checkout)
 import zkserver  # noqa: E402  (tests/zkserver.py: ZooKeeper from Debian's package)
 
+sys.path.insert(0, helpers.install_collection())
+# The impact table the flows print, and the audit's findings grouped by kind as the map page groups them.
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import (  # noqa: E402
+    Finding, Group)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.impact import table  # noqa: E402
+
 WORK = os.path.join(ROOT, '.build', 'demo')
+PAGE = os.path.join(WORK, 'release-map.html')
 PROJECT = 'mygame'
 CHROOT = '/' + PROJECT
 SERVICE_VERSION = 'dev.190122.01'
@@ -63,6 +73,9 @@ CONFIGS = {
         'versions': ['1.3.0'],
         'sections': {'1901': {'name': 'Gray'}},
         'servers': {'10.1.0.21': SERVERS},
+        # What a production host starts for the sections a widen gives gray1 (step 7): gray1 lists
+        # no server node of those hosts, so its release-wide version is the one they start.
+        'services': {'gameserver': SERVICE_VERSION},
     },
     # A second gray release (registered in the demo's copy of the inventory), promoted in step 8.
     'gray2': {
@@ -134,8 +147,50 @@ def flow(inventory, name, vars_file=None, **extra):
     res = run(cmd)
     with open(summary) as f:
         doc = json.load(f)
-    print('      summary: %s' % json.dumps(doc, sort_keys=True))
+    show(doc)
     return res, doc
+
+
+def show(summary):
+    """What a flow did, as a person reads it: its impact table, what it wrote, its findings. The
+    whole summary is in its file (the path is in the command above)."""
+    written = summary.get('revisions_written') or {}
+    if summary.get('write_outcome'):
+        print('      %s: %s%s' % (summary['write_outcome'], plural(summary.get('changed_nodes') or 0, 'node operation'),
+                                  ' in %s (%s)' % (plural(summary.get('transactions') or 0, 'transaction'),
+                                                   ', '.join('%s %s' % kv for kv in sorted(written.items())))
+                                  if written else ''))
+    if summary.get('impact'):
+        print('      impact:')
+        for line in table(summary['impact']):
+            print('        %s' % line)
+    for host, what in sorted((summary.get('hosts') or {}).items()) if isinstance(summary.get('hosts'), dict) else ():
+        kept = ', '.join(what.get('kept') or []) or '-'
+        print('      %-16s %s build %s (kept: %s)' % (host, what.get('action'), what.get('build'), kept))
+    if 'findings' in summary:
+        show_findings(summary['findings'])
+
+
+def show_findings(findings):
+    """Grouped by kind: one line with the count and the fix, the items under it."""
+    if not findings:
+        print('      findings: none')
+        return
+    order = {'error': 0, 'warning': 1, 'info': 2}
+    kinds = []
+    for f in sorted(findings, key=lambda f: order.get(f['severity'], 1)):
+        if (f['severity'], f['kind']) not in kinds:
+            kinds.append((f['severity'], f['kind']))
+    for severity, kind in kinds:
+        group = Group(severity, kind, [Finding(f, i) for i, f in enumerate(findings) if f['kind'] == kind])
+        fix = ': fix: %s' % group.fix if group.fix else ''
+        print('      %s %s (%s)%s' % (severity.upper(), kind, plural(len(group.findings), 'finding'), fix))
+        for _finding, line in group.lines:
+            print('        - %s' % line)
+
+
+def plural(count, word):
+    return '%d %s%s' % (count, word, '' if count == 1 else 's')
 
 
 def make_inventory(zk_hosts):
@@ -322,11 +377,11 @@ def main():
                           {'section_id=1003': 'gray1', 'section_id=1004': 'gray1'}],
               'the gate, asked after each step, saw 1003 move first, then 1004', json.dumps(answers))
         check(lookup(inventory, section_id='1003').get('release') == 'gray1', 'section 1003 is now served by gray1')
-        page = os.path.join(WORK, 'release-map.html')
-        flow(inventory, 'map', map_file=page)
-        with open(page) as f:
-            html = f.read()
-        check('1003' in html and 'gray1' in html, 'the release map is drawn in %s' % os.path.relpath(page, ROOT))
+        page = PAGE
+        res, summary = flow(inventory, 'map', map_file=page)
+        errors = [f['message'] for f in summary.get('findings') or [] if f.get('severity') == 'error']
+        check(os.path.isfile(page) and not errors, 'the release map %s is drawn, and has no error'
+              % os.path.relpath(page, ROOT), '\n'.join(errors))
         flow(inventory, 'narrow', release='gray1', all='true')
         check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
               'narrow all=true gave 1003 and 1004 back to production')
@@ -334,8 +389,6 @@ def main():
         errors = [f for f in summary.get('findings') or [] if f.get('severity') == 'error']
         check(summary.get('counts', {}).get('error') == 0 and not errors,
               'the audit finds one owner for every section, server and version', json.dumps(errors))
-        for finding in summary.get('findings') or []:
-            print('      %s: %s' % (finding['severity'], finding['message']))
 
         say('8. A second gray release, gray2: publish it, then promote it into production')
         flow(inventory, 'gray', package=package('gray2', '190123.01'), release='gray2')
@@ -358,11 +411,16 @@ def main():
              '-e', 'release=production'], expect_rc=2)
         check(client.exists('/releases/production') is not None, 'retiring the default release is refused')
 
-        say('10. The ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
+        say('10. Audit the final map; the ZooKeeper tree of %s (under the chroot %s)' % (PROJECT, CHROOT))
+        res, summary = flow(inventory, 'audit')
+        check(summary.get('counts', {}).get('error') == 0, 'the final map has no error; the registry still lists the '
+              'releases the demo promoted and retired (remove them from elastic_release_registry after a promote or '
+              'a retire), and the versions they appended route to production until its next publish')
         tree(client)
         client.stop()
         admin.stop()
         print('\nDemo finished in %.0f s: every step checked.' % (time.time() - started))
+        print('The release map of step 7: %s (open it in a browser).' % os.path.relpath(PAGE, ROOT))
         return 0
     except DemoFailed as exc:
         print('\nDEMO FAILED: %s' % exc, file=sys.stderr)
@@ -372,8 +430,11 @@ def main():
         if not opts.keep:
             gameservice.stop_all([WORK])
             zk.stop()
+            print('ZooKeeper and the game services are stopped. To try the flows yourself on the demo\'s tree, run '
+                  '`bash scripts/demo.sh --keep`: it leaves ZooKeeper running (README.md, "Try it yourself").')
         else:
-            print('ZooKeeper left running at %s (pid %s)' % (zk.hosts, zk.node.pid))
+            print('ZooKeeper left running at %s (pid %s); .build/demo/inventory points at it: try the flows of '
+                  'README.md ("Try it yourself"). Stop it with: bash scripts/demo.sh stop' % (zk.hosts, zk.node.pid))
 
 
 if __name__ == '__main__':

@@ -15,7 +15,9 @@
 #     unreachable from here).
 #
 #   bash scripts/setup.sh                 SETUP_FORCE=1 redoes the pip step
+#   bash scripts/setup.sh apt             only the Debian packages (e.g. a layer of its own in an image)
 #   SETUP_PYTHON=/path/to/python3 ...     make .venv from another interpreter (default /usr/bin/python3)
+#   SETUP_APT_LOCK_TIMEOUT=600 ...        seconds apt waits for another apt or dpkg holding its lock
 #
 # Idempotent, and quick (about a second) when nothing changed.
 set -euo pipefail
@@ -47,11 +49,22 @@ if ((${#missing[@]})); then
         die "missing Debian packages; as root run: apt-get install --no-install-recommends ${missing[*]}"
     fi
     log "installing Debian packages: ${missing[*]}"
+    # Another apt (unattended-upgrades on a fresh machine, a second setup) may hold the dpkg lock:
+    # apt waits for it, printing who holds it, instead of stopping with its raw lock error.
+    lock_timeout=${SETUP_APT_LOCK_TIMEOUT:-600}
+    log "if another apt or dpkg holds the dpkg lock, apt waits for it up to ${lock_timeout}s (SETUP_APT_LOCK_TIMEOUT)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    apt_lock=(-o "DPkg::Lock::Timeout=$lock_timeout")
+    apt-get "${apt_lock[@]}" update -q \
+        || die "apt-get update failed (exit $?): see above; another apt still holding the lock after ${lock_timeout}s? wait for it, then run bash scripts/setup.sh again"
+    apt-get "${apt_lock[@]}" install -y -q --no-install-recommends "${missing[@]}" \
+        || die "apt-get install failed (exit $?): see above; another apt still holding the lock after ${lock_timeout}s? wait for it, then run bash scripts/setup.sh again"
 else
     log "Debian packages present: ${APT_PACKAGES[*]} and java"
+fi
+if [ "${1:-}" = apt ]; then
+    log "done: Debian packages (scripts/setup.sh apt)"
+    exit 0
 fi
 
 # --- the virtual environment ------------------------------------------------------------------

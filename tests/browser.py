@@ -6,6 +6,8 @@ PNG and dumps its DOM; plus a small HTML tree parser to check what the DOM holds
     result.page_messages        # console lines the page produced (errors, CSP violations, ...)
     tree = browser.parse(result.dom)
     tree.find_all('details', cls='card')
+    boxes = browser.layout('/path/page.html', ['svg.tiles', '#findings .kindline'], screenshot='/tmp/out.png')
+    boxes['svg.tiles'][0]['bottom']   # where each element is drawn, in CSS pixels from the top of the page
 
 Chromium is required: `find_chromium()` raises ChromiumMissing (a test error, never a skip) with the
 install command. setup.sh installs it.
@@ -86,6 +88,49 @@ def render(path, screenshot=None, window_size=(1400, 900), timeout=180, extra_ar
     if screenshot and not (os.path.exists(screenshot) and os.path.getsize(screenshot) > 0):
         raise AssertionError('chromium wrote no screenshot to %s:\n%s' % (screenshot, stderr[-4000:]))
     return Rendered(cmd, proc.returncode, proc.stdout.decode('utf-8', 'replace'), stderr, screenshot)
+
+
+# Measures where elements are drawn: appended to a copy of the page (whose Content-Security-Policy
+# would forbid it), it writes the boxes into a hidden element that --dump-dom then carries out.
+_MEASURE = u"""<script>(function () {
+  var out = {viewport: [window.innerWidth, window.innerHeight], boxes: {}};
+  SELECTORS.forEach(function (sel) {
+    out.boxes[sel] = Array.prototype.map.call(document.querySelectorAll(sel), function (e) {
+      var r = e.getBoundingClientRect();
+      return {top: Math.round(r.top + window.scrollY), bottom: Math.round(r.bottom + window.scrollY),
+              left: Math.round(r.left), right: Math.round(r.right), text: e.textContent.slice(0, 160)};
+    });
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'measured-layout';
+  pre.hidden = true;
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();</script>"""
+
+
+def layout(path, selectors, screenshot=None, window_size=(1400, 1000)):
+    """{selector: [{top, bottom, left, right, text}]} of the page as Chromium lays it out at
+    `window_size`, plus 'viewport': [width, height]. The page is measured through a copy that
+    carries a measuring script (and not the page's CSP); nothing else differs, so a screenshot
+    taken in the same run shows the same layout."""
+    import json
+    with open(path, encoding='utf-8') as f:
+        page = f.read()
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', '', page, count=1)
+    script = _MEASURE.replace('SELECTORS', json.dumps(list(selectors)))
+    measured = path + '.measured.html'
+    with open(measured, 'w', encoding='utf-8') as f:
+        f.write(page.replace('</body>', script + '</body>', 1))
+    result = render(measured, screenshot=screenshot, window_size=window_size)
+    root, _errors = parse(result.dom)
+    node = root.find('pre', id='measured-layout')
+    if node is None:
+        raise AssertionError('the measuring script wrote nothing (chromium stderr):\n' + result.stderr[-3000:])
+    data = json.loads(node.text())
+    out = dict(data['boxes'])
+    out['viewport'] = data['viewport']
+    return out
 
 
 def png_size(path):

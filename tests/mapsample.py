@@ -11,7 +11,8 @@ two ranges); each server holds an equal share of its release's sections. Client 
 newest ones route to the non-default releases (appended to production, as the review and gray flows
 do), the rest to production. With findings=True the document carries the inconsistencies an audit
 reports (a section owned twice, a version listed by two non-default releases, a server missing from
-the CMDB, mixed service builds, a host no release owns, an unregistered release) and their findings.
+the CMDB, mixed service builds, a CMDB section no release owns, an unregistered release) and their
+findings, worded as the audit words them.
 hostile=True puts markup, quotes, bidi overrides and very long strings into node data and one
 release name, as a tree written by some other tool could hold.
 """
@@ -128,14 +129,18 @@ def sample_document(releases=50, sections=200, servers=20, versions=500, finding
 
 
 def _add_findings(doc, docs, table, unregistered, hostile):
+    """The findings as the audit words them (a kind it does not know, mixed_service_builds, shows
+    how the page handles findings without a fix of their kind)."""
     out = doc['findings']
     production = docs[0]
     if len(docs) > 2 and production['sections']:
         sec = production['sections'][-1]
         docs[2]['sections'].append(dict(sec))
         out.append({'severity': 'error', 'kind': 'section_two_owners', 'items': [sec['id']],
-                    'releases': ['production', docs[2]['name']],
-                    'message': 'section %s is owned by two releases: production and %s' % (sec['id'], docs[2]['name'])})
+                    'releases': sorted(['production', docs[2]['name']]),
+                    'message': 'section id %s is owned by 2 releases: %s; lookups and starts of it fail. Keep it in '
+                               'one (zk_release_move, or republish the others without it)'
+                               % (sec['id'], ', '.join(sorted(['production', docs[2]['name']])))})
     specials = [d for d in docs[1:] if d['versions']]
     if len(specials) > 3:
         first, other = specials[1], specials[3]
@@ -148,14 +153,15 @@ def _add_findings(doc, docs, table, unregistered, hostile):
                 row['listed_by'] = sorted(row['listed_by'] + [other['name']])
         out.append({'severity': 'error', 'kind': 'version_two_releases', 'items': [version],
                     'releases': sorted([first['name'], other['name']]),
-                    'message': 'client version %s is listed by two non-default releases: %s and %s (it routes '
-                               'nowhere until one drops it)' % (version, first['name'], other['name'])})
+                    'message': 'version %s is listed by 2 non-default releases: %s; VMS cannot route it. Remove it '
+                               'from all but one (republish, or narrow/retire a release)'
+                               % (version, ', '.join(sorted([first['name'], other['name']])))})
     if len(docs) > 4 and docs[4]['servers']:
         server = docs[4]['servers'][-1]
         server['hosts'] = []
         out.append({'severity': 'warning', 'kind': 'server_not_in_cmdb', 'items': [server['ip']],
                     'releases': [docs[4]['name']],
-                    'message': 'server %s of %s is not a host of the CMDB inventory' % (server['ip'], docs[4]['name'])})
+                    'message': 'server %s (release %s) is no host of the CMDB inventory' % (server['ip'], docs[4]['name'])})
     if len(production['servers']) > 3:
         server = production['servers'][3]
         server['services'] = dict(server['services'], gameserver='dev.190121.03')
@@ -165,12 +171,15 @@ def _add_findings(doc, docs, table, unregistered, hostile):
                     'message': 'production runs two gameserver builds: dev.190122.01 on most servers, '
                                'dev.190121.03 on %s (%s)' % (server['ip'], ', '.join(server['hosts']))})
     doc['hosts_without_owner'].append({'host': 'gs-spare-01', 'inner_ip': '10.9.9.9', 'section_ids': ['1999']})
-    out.append({'severity': 'info', 'kind': 'host_without_owner', 'items': ['gs-spare-01'], 'releases': [],
-                'message': 'CMDB host gs-spare-01 (10.9.9.9) is owned by no release'})
+    out.append({'severity': 'warning', 'kind': 'section_without_owner', 'items': ['1999'], 'releases': [],
+                'message': 'section 1999 of CMDB host gs-spare-01 (10.9.9.9) is owned by no release. Publish a '
+                           'release that lists it, or remove it from the host in the CMDB'})
     if unregistered:
-        out.append({'severity': 'warning', 'kind': 'release_not_registered', 'items': [],
+        out.append({'severity': 'warning', 'kind': 'unregistered_release', 'items': [],
                     'releases': [unregistered],
-                    'message': 'release %s is in ZooKeeper but not in elastic_release_registry' % unregistered})
+                    'message': 'release %s is under /releases but not in the release registry '
+                               '(elastic_release_registry): no flow may write it. Register it, or retire it'
+                               % unregistered})
     if hostile:
         out.append({'severity': 'error', 'kind': 'hostile<kind>', 'items': [HOSTILE_NAME],
                     'releases': [HOSTILE_NAME], 'message': HOSTILE_TEXT})

@@ -9,20 +9,24 @@ __metaclass__ = type
 
 import time
 
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow.gate import secrets
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, parse_package_name
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import plan_problems
 from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_action import connection_args
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint import CONNECT_FAILED, hosts_hint
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
-           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'pause_seconds',
-           'release_items', 'allow_other_build', 'change', 'revision', 'list_revisions')
+           'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'gate_try_timeout',
+           'gate_follow_redirects', 'pause_seconds', 'allow_chunked', 'release_items', 'allow_other_build', 'change',
+           'revision', 'list_revisions')
 
 
 def _package_name(path, pattern):
@@ -40,6 +44,20 @@ def _read_package(path, release, pattern):
         raise ValueError(str(exc))
 
 
+def _no_inventory(flow, groups, task_vars):
+    """The refusal of a run without the game project's inventory (a forgotten -i), or with one that
+    lacks the release registry: what is missing, and the command that brings it."""
+    command = 'ansible-playbook -i inventory playbooks/%s.yml%s' % (flow or '<flow>', '' if flow in ('audit', 'map') else ' -e ...')
+    if not groups.get('all'):
+        return ('no inventory: the release registry (elastic_release_registry), the CMDB hosts and the ZooKeeper hosts '
+                '(elastic_release_zk_hosts) come from the game project\'s inventory, and none was given. Add -i with '
+                'the inventory directory: %s (inventory/ is the example at the checkout root)' % command)
+    sources = ', '.join("'%s'" % s for s in task_vars.get('ansible_inventory_sources') or []) or '(unknown)'
+    return ('the inventory %s sets no elastic_release_registry (the releases a flow may write, with their type and '
+            'deploy location): add it to its group_vars/all.yml (see docs/registry.md), or run with the example '
+            'inventory: %s' % (sources, command))
+
+
 class ActionModule(ActionBase):
 
     _supports_check_mode = True
@@ -55,12 +73,18 @@ class ActionModule(ActionBase):
             return result
         flow = args.get('flow') or ''
         registry = args.get('registry')
-        if registry is None:
-            registry = self._templar.template(task_vars.get('elastic_release_registry', {}))
         groups = task_vars.get('groups') or {}
+        if registry is None:
+            if 'elastic_release_registry' not in task_vars:
+                result.update(failed=True, msg='%s flow refused, nothing was written: %s'
+                              % (flow or '?', _no_inventory(flow, groups, task_vars)))
+                return result
+            registry = self._templar.template(task_vars['elastic_release_registry'])
         try:
             all_items = self._bool('all', args.get('all'))
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
+            follow_redirects = self._bool('gate_follow_redirects', args.get('gate_follow_redirects'))
+            allow_chunked = self._bool('allow_chunked', args.get('allow_chunked'))
             allow_other_build = self._bool('allow_other_build', args.get('allow_other_build'))
             list_revisions = self._bool('list_revisions', args.get('list_revisions'))
         except ValueError as exc:
@@ -69,12 +93,14 @@ class ActionModule(ActionBase):
         params = _flowcheck.FlowParams(flow, release=args.get('release'), package=args.get('package'),
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
-                                       all_items=all_items, release_items=args.get('release_items'),
-                                       allow_other_build=allow_other_build, change=args.get('change'),
-                                       revision=args.get('revision'), list_revisions=list_revisions,
+                                       all_items=all_items, allow_chunked=allow_chunked,
+                                       release_items=args.get('release_items'), allow_other_build=allow_other_build,
+                                       change=args.get('change'), revision=args.get('revision'),
+                                       list_revisions=list_revisions,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
-                                             'pause': args.get('pause_seconds')})
+                                             'try_timeout': args.get('gate_try_timeout'),
+                                             'follow_redirects': follow_redirects, 'pause': args.get('pause_seconds')})
         problems, info = _flowcheck.check(params, registry, groups, _package_name, _read_package)
         hostvars = task_vars.get('hostvars') or {}
         info['hosts'] = _flowcheck.cmdb_hosts(sorted((groups.get('all') or [])),
@@ -87,6 +113,8 @@ class ActionModule(ActionBase):
                 problems, info['planned'] = plan_problems(params, info, connection)
             except ZkError as exc:
                 problems = ['cannot check the release map in ZooKeeper: %s' % to_native(exc)]
+            hint = hosts_hint(args.get('zookeeper') or {}, task_vars)
+            problems = [p + hint if CONNECT_FAILED in p else p for p in problems]
         config = info.pop('config', None)
         info.pop('indicator', None)
         info['config_digest'] = config.digest() if config is not None else None
@@ -96,6 +124,10 @@ class ActionModule(ActionBase):
             result['failed'] = True
             result['problems'] = problems
             result['msg'] = '%s flow refused, nothing was written: %s' % (flow or '?', '; '.join(problems))
+        raw = args.get('gate_url')
+        if raw and isinstance(raw, str):
+            # flow_info carries the gate URL masked; nothing of the raw one may reach the output or AWX
+            return remove_values(result, set([raw] + secrets(raw)))
         return result
 
     @staticmethod

@@ -11,19 +11,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render import RenderError, render_html, render_markdown
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render import RenderError, render_html, render_markdown, with_status
 
 
-def _draw(render, doc, name):
+def _draw(render, doc, name, status=None, status_source=None):
     try:
+        if status is not None:
+            doc = with_status(doc, status, status_source)
         return render(doc)
     except RenderError as exc:
         raise AnsibleFilterError('%s: %s' % (name, exc))
 
 
-def release_map_html(doc):
-    """One self-contained HTML page of the release map."""
-    return _draw(render_html, doc, 'release_map_html')
+def release_map_html(doc, status=None, status_source=None):
+    """One self-contained HTML page of the release map; with `status`, its tiles show sync states."""
+    return _draw(render_html, doc, 'release_map_html', status, status_source)
 
 
 def release_map_markdown(doc):

@@ -33,19 +33,12 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - gameops.elastic_release.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   flow:
     description:
@@ -87,6 +80,8 @@ options:
   gate_url:
     description:
       - A widen or narrow's health gate - an http(s) URL that must answer 2xx after each step.
+      - Returned masked in RV(flow_info.gate) (credentials, query values and fragment as C(***)); nothing
+        of the raw value is in the result.
     type: str
   gate_command:
     description:
@@ -101,10 +96,30 @@ options:
     description:
       - Seconds between two questions to the gate.
     type: int
+  gate_try_timeout:
+    description:
+      - Seconds one question to the gate may take (a command is killed with its process group, a URL
+        abandoned), never more than what is left of O(gate_timeout). Defaults to 30.
+    type: int
+  gate_follow_redirects:
+    description:
+      - Follow redirects of O(gate_url). By default a 3xx answer fails the gate, naming where it leads.
+    type: bool
+    default: false
   pause_seconds:
     description:
       - Seconds a widen or narrow waits after each step before asking the gate.
     type: int
+  allow_chunked:
+    description:
+      - The publishing flows (C(production), C(review), C(gray), C(promote)) - let a change too large for
+        one ZooKeeper transaction be written in several, giving up atomicity for readers (they may see the
+        release half-written while it runs, its metadata marked C(pending)). For C(promote), the production
+        package is then published in parts first, the gray release's items left with it, and the promote
+        itself stays one transaction (C(chunked_route) in RV(flow_info.planned)). Without it such a change is
+        refused here, naming this option.
+    type: bool
+    default: false
   release_items:
     description:
       - Sections and servers (ids or inner IPs; a list, or text separated by commas) the flow may leave with
@@ -194,15 +209,20 @@ flow_info:
       type: list
       elements: dict
     gate:
-      description: The pause and health gate of a widen or narrow (C(url), C(command), C(timeout), C(interval), C(pause)).
+      description: The pause and health gate of a widen or narrow (C(url), masked, C(command), C(timeout), C(interval),
+        C(try_timeout), C(follow_redirects), C(pause)).
       type: dict
     hosts:
       description: The CMDB hosts of the inventory (C(name), C(inner_ip), C(section_ids), C(deploy_location), C(services)).
       type: list
       elements: dict
     planned:
-      description: The planned write (C(changed), C(operations_count), C(request_bytes), C(impact)), or null.
+      description: The planned write (C(changed), C(operations_count), C(request_bytes), C(impact), C(chunked_route)
+        - true when a promote publishes the package in parts first), or null.
       type: dict
+    allow_chunked:
+      description: Whether the flow may write its change in several transactions (C(-e allow_chunked=true)).
+      type: bool
     started:
       description: When the flow started (seconds since the epoch).
       type: float

@@ -83,6 +83,15 @@ options:
         are still reproducible.
     type: int
     default: 0
+  force:
+    description:
+      - Replace an existing package of the same name whose content differs.
+      - A package name stands for one build (game hosts and deploys compare builds by name), so by
+        default a package that exists with other content is refused, naming both checksums, and kept.
+        Build under a new build id instead, or set O(force=true) when the build really must be redone.
+      - An existing package with the same content is never rewritten.
+    type: bool
+    default: false
 notes:
   - The file name always follows the default pattern C({project}-{release}-{build}.tar.gz).
     Readers accept other patterns through their C(name_pattern) option.
@@ -157,6 +166,12 @@ config_digest:
   description: SHA-256 of the canonical config, as the publish module records it.
   returned: always
   type: str
+action:
+  description: What happened to the file (would happen, in check mode).
+  returned: always
+  type: str
+  choices: [created, replaced, unchanged]
+  sample: created
 ignored:
   description: Top-level entries of O(src) that were left out of the package.
   returned: always
@@ -167,6 +182,7 @@ ignored:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import existing_listing, listing
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive_writer import PackageExists
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import (
     ConfigError, parse_config, parse_config_file)
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import InvalidName
@@ -191,6 +207,7 @@ def main():
             config=dict(type='dict'),
             config_file=dict(type='path'),
             mtime=dict(type='int', default=0),
+            force=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('config', 'config_file')],
         required_one_of=[('config', 'config_file')],
@@ -203,7 +220,10 @@ def main():
         config = load_config(p)
         before = existing_listing('%s/%s' % (p['dest'].rstrip('/'), name)) if module._diff else None
         result = build_server_package(p['src'], p['dest'], p['release'], p['project'], p['build'], config,
-                                      mtime=p['mtime'], check=module.check_mode)
+                                      mtime=p['mtime'], check=module.check_mode, force=p['force'])
+    except PackageExists as exc:
+        module.fail_json(msg='refused to overwrite server package %s: %s with force=true (playbooks/build_packages.yml: '
+                             '-e force=true); nothing was written' % (name, exc), path=exc.path)
     except (PackageError, ConfigError, InvalidName) as exc:
         module.fail_json(msg='cannot build server package %s: %s' % (name or 'for release %s' % p['release'], exc))
     members = result.pop('members')

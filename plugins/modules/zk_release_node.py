@@ -139,6 +139,16 @@ options:
       - With O(absorb), promote a package of another build than the absorbed release's.
     type: bool
     default: false
+  leave_to:
+    description:
+      - Releases whose sections and servers stay theirs even when the config lists them (they are left
+        out of this write and reported as RV(left_to)). The first write of a promote too large for one
+        transaction - the production package published in parts with O(allow_chunked) while the gray
+        release still holds its items - and then the promote, with O(absorb), moves them in one
+        transaction. Not with O(absorb).
+    type: list
+    elements: str
+    default: []
   origin:
     description:
       - Free text recorded with the revision as its package (for example the package file name
@@ -246,6 +256,11 @@ kept_moved:
   returned: always
   type: dict
   sample: {"sections": {"1003": "production"}}
+left_to:
+  description: With O(leave_to), the sections and servers of the config left where they are.
+  returned: with O(leave_to)
+  type: dict
+  sample: {"sections": ["1901"], "servers": ["10.1.0.21"]}
 taken_over:
   description: With O(takeover), the items taken from each former owner.
   returned: always
@@ -356,6 +371,7 @@ def main():
             takeover=dict(type='bool', default=False),
             absorb=dict(type='list', elements='str', default=[]),
             allow_other_build=dict(type='bool', default=False),
+            leave_to=dict(type='list', elements='str', default=[]),
             origin=dict(type='str'),
             verify=dict(type='str', default='full', choices=['full', 'fast']),
             keep_appended_versions=dict(type='bool', default=True),

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import KINDS, item_path
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.snapshot import read_release
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.state import empty_state, state_from_config
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import move as _move
@@ -22,7 +24,12 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._write.cha
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.front import release_items
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.undo import UndoIntent
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError, ZkRequestTooLarge, request_size
+
+# What the flows say a publish in parts gives up (docs/flows.md, "Large releases").
+CHUNKED = ('readers may see the release half-written while it runs (its metadata is marked pending); a run that '
+           'fails midway leaves it so until a rerun completes it, or the rollback flow restores the revision kept '
+           'before the first part')
 
 
 def intent_for(params, info):
@@ -63,11 +70,59 @@ def plan_problems(params, info, connection):
         return [], None
     adapter = OptionAdapter(connection.get)
     try:
+        given_up = release_items(params.release_items)
+    except ValueError as exc:
+        return ['release_items: %s' % exc], None
+    opts = Options(allow_chunked=params.allow_chunked, release_items=given_up)
+    route = False
+    try:
         with adapter.session() as session:
-            outcome = front.run(session, intent, Options(release_items=release_items(params.release_items)), True,
-                                info.get('hosts'))
+            try:
+                outcome = front.run(session, intent, opts, True, info.get('hosts'))
+            except ZkRequestTooLarge as exc:
+                if params.flow != 'promote' or not params.allow_chunked:
+                    return [too_large(params, exc)], None
+                # The promote in two writes: the package in parts, gray's items left with it; then the
+                # promote itself, which then moves only gray's items.
+                first = _publish.PublishIntent(intent.release, intent.desired, indicator=intent.indicator,
+                                               package=intent.package, leave=[params.release])
+                outcome = front.run(session, first, opts, True, info.get('hosts'))
+                absorb = _absorb_bytes(session, params.release, intent.release, opts)
+                if absorb > opts.max_request_bytes:
+                    return ['the promote of %s is too large for one transaction even after the production package is '
+                            'published in parts: moving %s\'s own items into %s takes a %d-byte request, over the '
+                            '%d-byte limit; nothing was written. Narrow %s in steps first (playbooks/narrow.yml)'
+                            % (params.release, params.release, intent.release, absorb, opts.max_request_bytes,
+                               params.release)], None
+                route = True
     except (ZkError, ValueError) as exc:
         return [str(exc)], None
     planned = {'changed': outcome.changed, 'operations_count': len(outcome.report), 'request_bytes': outcome.size,
-               'impact': outcome.impact, 'notes': dict((k, v) for k, v in outcome.notes.items() if v)}
+               'impact': outcome.impact, 'notes': dict((k, v) for k, v in outcome.notes.items() if v),
+               'chunked_route': route}
     return [], planned
+
+
+def too_large(params, exc):
+    """The size refusal in the words of the flows: the -e option that fixes it, and what it costs."""
+    text = str(exc)
+    end = text.find('nothing was written.')
+    text = text[:end + len('nothing was written.')] if end >= 0 else text
+    if params.flow == 'promote':
+        gray = params.release
+        return ('%s A promote is one transaction (it removes %s in it) and is never split: run the promote flow again '
+                'with -e allow_chunked=true, which first publishes the production package in parts, leaving %s\'s '
+                'items where they are (%s), then promotes in one transaction' % (text, gray, gray, CHUNKED))
+    return '%s Run the %s flow again with -e allow_chunked=true to write it in several transactions: %s' % (
+        text, params.flow, CHUNKED)
+
+
+def _absorb_bytes(session, gray, production, opts):
+    """The request that moves gray's items into production and removes gray (revisions travel apart)."""
+    snap = read_release(session, gray, opts.admin_root)
+    ops = []
+    for kind in KINDS:
+        for name, data in snap.state[kind].items():
+            ops.append(('create', item_path(production, kind, name), data or b''))
+            ops.append(('delete', item_path(gray, kind, name), -1))
+    return request_size(ops, session.acl)

@@ -48,6 +48,7 @@ except ImportError:  # pragma: no cover - older ansible-core: the usual module r
     HAS_PROFILES = False
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import CONNECTION_OPTIONS
+from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint import with_hosts_hint
 
 IN_PROCESS_VAR = 'elastic_release_in_process'
 COLLECTION = 'gameops.elastic_release'
@@ -87,12 +88,12 @@ class ZkModuleAction(ActionBase):
         module = self._in_process_module(task_vars)
         if module:
             result.update(self._run_in_process(module, args, task_vars))
-            return result
+            return with_hosts_hint(result, self._task.args, task_vars)
         result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars,
                                            wrap_async=wrap_async))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+        return with_hosts_hint(result, self._task.args, task_vars)
 
     def _in_process_module(self, task_vars):
         """The module's short name when this task may run in-process (see the module docstring), else None."""

@@ -83,7 +83,8 @@ def test_server_package_diff_shows_the_changed_member(tmp_path):
     dest = tmp_path / 'out'
     helpers.adhoc(SERVER_PACKAGE, build_args(src, dest))
     config = dict(fx.CONFIG, versions=['1.2.0', '1.2.1', '1.3.0'])
-    cmd_args = build_args(src, dest, config=config)
+    # the same build from another config replaces the package only when forced (else it is refused)
+    cmd_args = build_args(src, dest, config=config, force=True)
     res = helpers.run(['ansible', 'localhost', '-c', 'local', '-i', 'localhost,',
                        '-e', 'ansible_python_interpreter=%s' % helpers.PYTHON,
                        '-m', SERVER_PACKAGE, '-a', json.dumps(cmd_args), '--diff', '--check'])
@@ -399,6 +400,18 @@ def test_build_packages_one_package_per_registered_release(walle, tmp_path):
     assert 'mygame-gray2-190122.01.tar.gz' in after
     del after['mygame-gray2-190122.01.tar.gz']
     assert after == state
+
+    # The same build from another config is refused (test_server_package.py); -e force=true replaces it,
+    # and the run names every file with what happened to it.
+    (tmp_path / 'configs' / 'gray1.config.zoo').write_text(json.dumps({'versions': ['1.2.9']}))
+    res, stats = _playbook(dict(walle, force=True, elastic_release_upgrades=[]))
+    assert res.rc == 0, res
+    gray1 = str(dest / 'mygame-gray1-190122.01.tar.gz')
+    assert stats['elastic_release_build_packages']['actions'] == {
+        'mygame-gray1-190122.01.tar.gz': 'replaced', 'mygame-gray2-190122.01.tar.gz': 'unchanged',
+        'mygame-production-190122.01.tar.gz': 'unchanged'}
+    sha = stats['elastic_release_build_packages']['sha256']['mygame-gray1-190122.01.tar.gz']
+    assert 'replaced  %s  %s' % (sha, gray1) in res.stdout and 'unchanged  ' in res.stdout
 
 
 @pytest.mark.parametrize('change, words', [

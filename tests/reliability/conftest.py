@@ -8,6 +8,7 @@ ZooKeeper is required: a missing one is an error (zkserver.check_installed), nev
 
 import datetime
 import glob
+import importlib.util
 import ipaddress
 import os
 import re
@@ -226,3 +227,16 @@ def tls_server(tmp_path_factory):
     server.certs = certs
     yield server
     server.stop()
+
+
+# ---- the flows: the fixtures of tests/integration (packages built once, the inventory copy) ------
+
+def _integration_fixtures():
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'integration', 'conftest.py')
+    spec = importlib.util.spec_from_file_location('integration_flow_fixtures', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.packages, module.inventory
+
+
+packages, inventory = _integration_fixtures()

@@ -48,6 +48,24 @@ def test_invalid_items(kind, name):
         _names.validate_item(kind, name)
 
 
+@pytest.mark.parametrize('name,message', [
+    ('10O3', "invalid section id '10O3': a section id is the game zone number the CMDB gives a host, 1 to 18 decimal "
+             "digits without a leading zero (did you mean 1003? 'O' is a letter, not a digit)"),
+    ('l0O1', "(did you mean 1001? 'O' and 'l' are letters, not digits)"),
+    ('0012', '(write it without the leading zero, 12, as the CMDB does)'),
+    ('S1', "invalid section id 'S1': a section id is the game zone number"),
+    ('1' * 19, 'invalid section id'),
+    (u'\uff11\uff10\uff10\uff11', 'invalid section id'),
+])
+def test_a_section_id_is_a_zone_number(name, message):
+    """The CMDB gives hosts zone numbers; a section id that is no number (a typed letter O) is
+    refused as invalid, naming what was probably meant, never looked up as a zone nobody owns."""
+    with pytest.raises(_names.InvalidName) as exc:
+        _names.validate_item('sections', name)
+    assert message in str(exc.value)
+    assert _names.validate_item('sections', '0') == '0' and _names.validate_item('sections', '1' * 18) == '1' * 18
+
+
 def test_config_lists_and_objects():
     cfg = _config.parse_config_text(json.dumps({
         'global_url': 'http://10.0.0.5:9000', 'versions': ['1.0', '1.1'],

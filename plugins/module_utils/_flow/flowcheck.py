@@ -21,6 +21,7 @@ import os
 import re
 
 from .._host.cmdb import group_suffix
+from .gate import mask_url
 from .._release.names import InvalidName, validate_item, validate_release
 
 RELEASE_TYPES = ('production', 'review', 'gray')
@@ -48,8 +49,8 @@ def productions(registry):
 
 class FlowParams(object):
     def __init__(self, flow, release='', package='', name_pattern='', sections=None, servers=None, steps=None,
-                 all_items=False, cwd=None, gate=None, release_items=None, allow_other_build=False, change='',
-                 revision='', list_revisions=False):
+                 all_items=False, cwd=None, gate=None, allow_chunked=False, release_items=None,
+                 allow_other_build=False, change='', revision='', list_revisions=False):
         self.flow = flow
         self.release = release or ''
         self.package = package or ''
@@ -60,6 +61,7 @@ class FlowParams(object):
         self.all_items = bool(all_items)
         self.cwd = cwd or os.getcwd()
         self.gate = gate or {}
+        self.allow_chunked = bool(allow_chunked)
         self.release_items = release_items or []    # sections and servers the operator gives up
         self.allow_other_build = bool(allow_other_build)
         self.change = change or ''
@@ -130,6 +132,10 @@ def check(params, registry, groups, package_name=None, read_package=None):
     if flow in PUBLISHING and location and groups is not None and 'location_%s' % group_suffix(location) not in groups:
         problems.append('deploy location %s of release %s is not in the CMDB inventory (no group location_%s): check '
                         'the inventory source given with -i' % (location, release, group_suffix(location)))
+    info['allow_chunked'] = params.allow_chunked
+    if params.allow_chunked and flow not in PUBLISHING:
+        problems.append('allow_chunked=true is for the flows that publish a package (%s), not for the %s flow'
+                        % (', '.join(PUBLISHING), flow))
     if flow == 'rollback' and params.change and params.revision:
         problems.append('give -e change=<id> or -e revision=<revision>, not both')
     if spec.get('items'):
@@ -214,13 +220,17 @@ def _json_value(value, what, problems):
 
 
 def _gate(gate, problems):
-    """The pause and health gate of a widen or narrow, checked before the first step moves anything."""
-    out = {'url': '', 'command': [], 'timeout': 60, 'interval': 5, 'pause': 0}
+    """The pause and health gate of a widen or narrow, checked before the first step moves anything.
+    The URL is returned masked (its credentials and query values are secrets): the move role takes
+    the raw one from the flow's -e gate_url."""
+    out = {'url': '', 'command': [], 'timeout': 60, 'interval': 5, 'pause': 0, 'try_timeout': 30,
+           'follow_redirects': bool(gate.get('follow_redirects'))}
     url = gate.get('url') or ''
     if url:
+        shown = mask_url(url) if isinstance(url, str) else '(not a string)'
         if not isinstance(url, str) or not re.match(r'^https?://[\x21-\x7e]+\Z', url):
-            problems.append('gate_url must be an http:// or https:// URL, got %r' % (url,))
-        out['url'] = url
+            problems.append('gate_url must be an http:// or https:// URL, got %r' % (shown,))
+        out['url'] = shown
     command = _json_value(gate.get('command'), 'gate_command', problems)
     if command not in (None, '', []):
         if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
@@ -230,7 +240,7 @@ def _gate(gate, problems):
             out['command'] = command
     if out['url'] and out['command']:
         problems.append('give gate_url or gate_command, not both')
-    for key, low in (('timeout', 0), ('interval', 1), ('pause', 0)):
+    for key, low in (('timeout', 0), ('interval', 1), ('pause', 0), ('try_timeout', 1)):
         value = gate.get(key)
         if value in (None, ''):
             continue

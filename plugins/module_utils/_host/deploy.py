@@ -29,13 +29,13 @@ import json
 import os
 import re
 import shutil
-import tempfile
+import stat
 import time
 
 from .._package.archive import CHUNK, SHA256_RE, normal_mode, scan_archive
 from .._package.archive_writer import file_sha256
-from .._package.files import atomic_write
 from .deploy_plan import Build, DeployError, listing, plan_deploy, version_digests
+from .rootfs import MissingRoot, RootFs
 from .._release.names import InvalidName, validate_release
 from .._package.pkgname import LOOSE_BUILD_RE, parse_package_name
 from .._package.server_package import LAYOUT_NAME_RE, read_server_package
@@ -51,11 +51,15 @@ LEFTOVER_RE = re.compile(r'^\.(unpack|remove|link|write)-')
 # ---- the install root on disk ----------------------------------------------------------------
 
 class InstallRoot(object):
-    def __init__(self, root):
+    """The install root as deploy manages it; every access goes through `fs` (a RootFs: no link
+    deploy did not make is ever followed)."""
+
+    def __init__(self, root, fs=None):
         if not os.path.isabs(root):
             raise DeployError('install_root %r must be an absolute path' % root)
         self.root = os.path.normpath(root)
         self.state = os.path.join(self.root, STATE_DIR)
+        self.fs = fs
 
     def path(self, *parts):
         return os.path.join(self.root, *'/'.join(parts).split('/'))
@@ -66,19 +70,17 @@ class InstallRoot(object):
     def read_records(self):
         """({release: [Build]}, [Build whose directory is gone])."""
         records, gone = {}, []
-        names = sorted(os.listdir(self.state)) if os.path.isdir(self.state) else []
-        for name in names:
+        for name in self.fs.listdir(STATE_DIR) if self.fs is not None else ():
             if name.endswith('.json') and not name.startswith('.'):
                 builds = self._read_record(name[:-5])
-                records[name[:-5]] = [b for b in builds if os.path.isdir(self.path('builds', b.release, b.build))]
+                records[name[:-5]] = [b for b in builds if self.fs.is_dir('builds/%s/%s' % b.key)]
                 gone.extend(b for b in builds if b not in records[name[:-5]])
         return records, gone
 
     def _read_record(self, release):
         path = self.record_file(release)
         try:
-            with open(path) as handle:
-                doc = json.load(handle)
+            doc = json.loads(self.fs.read_file('%s/%s.json' % (STATE_DIR, release)).decode('utf-8'))
             validate_release(release)
             if doc.get('format') != FORMAT or doc.get('release') != release:
                 raise ValueError('not format %d of release %s' % (FORMAT, release))
@@ -95,16 +97,16 @@ class InstallRoot(object):
                               'builds/%s directory it describes' % (path, exc, release))
 
     def write_records(self, release, builds):
-        os.makedirs(self.state, 0o755, exist_ok=True)
         doc = {'format': FORMAT, 'release': release, 'builds': [b.to_dict() for b in builds]}
-        _atomic_write(self.record_file(release), (json.dumps(doc, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+        self.fs.write_file('%s/%s.json' % (STATE_DIR, release),
+                           (json.dumps(doc, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
     def names(self, rel, leftover=False):
-        """Names in the real directory rel: deploy's own, or the leftovers of an interrupted deploy."""
-        full = self.path(rel)
-        if not os.path.isdir(full) or os.path.islink(full):
+        """Names in the directory rel: deploy's own, or the leftovers of an interrupted deploy.
+        A link or a file where deploy keeps a directory fails naming it."""
+        if self.fs is None:   # check mode, and the install root does not exist yet
             return []
-        return sorted(n for n in os.listdir(full) if bool(LEFTOVER_RE.match(n)) == leftover)
+        return [n for n in self.fs.listdir(rel) if bool(LEFTOVER_RE.match(n)) == leftover]
 
     def read_links(self):
         """{path: link target} of current/* and version/*/*; None for an entry that is no symlink."""
@@ -112,53 +114,46 @@ class InstallRoot(object):
         paths = ['current/' + n for n in self.names('current')]
         for service in self.names('version'):
             rel = 'version/' + service
-            if os.path.isdir(self.path(rel)) and not os.path.islink(self.path(rel)):
+            if self.fs.is_dir(rel) or self.fs.readlink(rel) is not None:
+                # a link here fails naming it: the versions below are reached through it
                 paths.extend('%s/%s' % (rel, n) for n in self.names(rel))
             else:
                 out[rel] = None
         for rel in paths:
-            full = self.path(rel)
-            out[rel] = os.readlink(full) if os.path.islink(full) else None
+            out[rel] = self.fs.readlink(rel)
         return out
 
     def leftovers(self):
         dirs = [STATE_DIR, 'current'] + ['builds/' + r for r in self.names('builds')] + \
-            ['version/' + s for s in self.names('version')]
+            ['version/' + s for s in self.names('version') if self.fs.is_dir('version/' + s)]
         return ['%s/%s' % (d, n) for d in dirs for n in self.names(d, leftover=True)]
 
     @contextlib.contextmanager
     def lock(self, timeout):
         """One deploy per install root: flock on the directory itself (no lock file to leave behind)."""
-        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        deadline = time.time() + timeout
+        while not _flock(self.fs.fd):
+            if time.time() >= deadline:
+                raise DeployError('another deploy into %s holds its lock: waited %s seconds (lock_timeout)'
+                                  % (self.root, timeout))
+            time.sleep(0.2)
         try:
-            deadline = time.time() + timeout
-            while not _flock(fd):
-                if time.time() >= deadline:
-                    raise DeployError('another deploy into %s holds its lock: waited %s seconds (lock_timeout)'
-                                      % (self.root, timeout))
-                time.sleep(0.2)
             yield
         finally:
-            os.close(fd)
+            fcntl.flock(self.fs.fd, fcntl.LOCK_UN)
 
     def switch(self, rel, target):
         """Point the link rel at target (None: remove it), atomically: a new link renamed over it."""
-        full = self.path(rel)
         if target is None:
-            if os.path.islink(full):
-                os.unlink(full)
+            if self.fs.readlink(rel) is not None:
+                self.fs.unlink(rel)
             if rel.startswith('version/'):
                 try:
-                    os.rmdir(os.path.dirname(full))
+                    self.fs.rmdir(rel.rsplit('/', 1)[0])
                 except OSError:
                     pass  # other versions of the service are still there
             return
-        os.makedirs(os.path.dirname(full), 0o755, exist_ok=True)
-        tmp = os.path.join(os.path.dirname(full), '.link-%d-%s' % (os.getpid(), os.path.basename(full)))
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(target, tmp)
-        os.replace(tmp, full)
+        self.fs.symlink(rel, target)
 
 
 def _flock(fd):
@@ -169,33 +164,34 @@ def _flock(fd):
         return False
 
 
-def _atomic_write(path, data):
-    atomic_write(path, data)
-
-
-def unpack(path, dest, limits=None, label=None):
-    """Unpack a package into the new, empty directory dest with every check of the safe reader:
-    files as the stream passes (created exclusively, never through a link), then directories, hard
-    links and symlinks once the whole archive, links included, passed. Modes 0755/0644."""
+def unpack(path, dest_fd, limits=None, label=None):
+    """Unpack a package into the new, empty directory open as dest_fd, with every check of the safe
+    reader: files as the stream passes (created exclusively, never through a link), then directories,
+    hard links and symlinks once the whole archive, links included, passed. Modes 0755/0644.
+    Everything is made relative to dest_fd, in directories made here: nothing outside it is touched
+    even if the directory is renamed meanwhile."""
     label = label or os.path.basename(path)
-    made = set([dest])
+    made = set([''])
 
     def makedirs(directory):
         if directory not in made:
             makedirs(os.path.dirname(directory))
-            if not os.path.isdir(directory):
-                os.mkdir(directory)
-            os.chmod(directory, 0o755)
+            try:
+                os.mkdir(directory, 0o755, dir_fd=dest_fd)
+            except FileExistsError:
+                pass
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dest_fd)
+            try:
+                os.fchmod(fd, 0o755)
+            finally:
+                os.close(fd)
             made.add(directory)
-
-    def full(name):
-        return os.path.join(dest, *name.split('/'))
 
     def write(member, fileobj):
         try:
-            makedirs(os.path.dirname(full(member.name)))
+            makedirs(os.path.dirname(member.name))
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-            with os.fdopen(os.open(full(member.name), flags, 0o600), 'wb') as out:
+            with os.fdopen(os.open(member.name, flags, 0o600, dir_fd=dest_fd), 'wb') as out:
                 shutil.copyfileobj(fileobj, out, CHUNK)
                 os.fchmod(out.fileno(), normal_mode('file', member.mode))
         except OSError as exc:
@@ -205,11 +201,11 @@ def unpack(path, dest, limits=None, label=None):
     later = sorted(scan.members, key=lambda m: m.kind == 'symlink')
     for member in (m for m in later if m.kind != 'file'):
         try:
-            makedirs(full(member.name) if member.kind == 'dir' else os.path.dirname(full(member.name)))
+            makedirs(member.name if member.kind == 'dir' else os.path.dirname(member.name))
             if member.kind == 'hardlink':
-                os.link(full(member.linkname), full(member.name))
+                os.link(member.linkname, member.name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd, follow_symlinks=False)
             elif member.kind == 'symlink':
-                os.symlink(member.linkname, full(member.name))
+                os.symlink(member.linkname, member.name, dir_fd=dest_fd)
         except OSError as exc:
             raise DeployError('%s: cannot unpack member %r: %s' % (label, member.name, exc.strerror or exc))
     return scan
@@ -230,16 +226,34 @@ def deploy(package, release, install_root, keep=DEFAULT_KEEP, name_pattern=None,
     if not os.path.isfile(package) and not check:
         raise DeployError('%s: no package at %s' % (name.name, package))
     read = {}
-    plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
-    if check or not result['changed']:
+    root.fs = _open_existing(root.root)
+    try:
+        if check:
+            return _planned(root, package, name, keep, name_pattern, limits, read)[1]
+        try:
+            plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
+            if not result['changed']:
+                return result   # a rerun that changes nothing takes no lock
+        except DeployError:
+            pass    # decided under the lock: another deploy of this root may be half-way (an AWX double launch)
+        if root.fs is None:
+            root.fs = RootFs(root.root, create=True)
+        with root.lock(lock_timeout):
+            plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
+            if result['changed']:
+                _apply(root, plan, package, limits, name.name, repair, package_dir)
         return result
-    os.makedirs(root.root, 0o755, exist_ok=True)
-    with root.lock(lock_timeout):
-        # Planned again under the lock: another deploy may have written meanwhile.
-        plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
-        if result['changed']:
-            _apply(root, plan, package, limits, name.name, repair, package_dir)
-    return result
+    finally:
+        if root.fs is not None:
+            root.fs.close()
+
+
+def _open_existing(path):
+    """The install root opened (see RootFs), or None when it does not exist yet."""
+    try:
+        return RootFs(path)
+    except MissingRoot:
+        return None
 
 
 def _planned(root, package, name, keep, name_pattern, limits, read):
@@ -260,7 +274,7 @@ def _planned(root, package, name, keep, name_pattern, limits, read):
         new.sha256, new.versions = checked.scan.sha256, version_digests(checked.scan.members, checked.components)
     new.sha256 = new.sha256 or read.get('sha256')
     build_dir = root.path('builds', release, name.build)
-    if not known and os.path.lexists(build_dir):
+    if not known and root.fs is not None and root.fs.lstat('builds/%s/%s' % (release, name.build)) is not None:
         raise DeployError('%s: %s exists but no deploy record names it (unpacked by hand, or its record %s was '
                           'removed): move it away; deploy never overwrites it'
                           % (label, build_dir, root.record_file(release)))
@@ -294,10 +308,14 @@ def _planned(root, package, name, keep, name_pattern, limits, read):
 
 
 def _check_space(root, need, label):
-    probe = root.root
-    while not os.path.isdir(probe):
-        probe = os.path.dirname(probe)
-    free = os.statvfs(probe).f_bavail * os.statvfs(probe).f_frsize
+    if root.fs is not None:
+        probe, info = root.root, os.fstatvfs(root.fs.fd)
+    else:
+        probe = root.root
+        while not os.path.isdir(probe):
+            probe = os.path.dirname(probe)
+        info = os.statvfs(probe)
+    free = info.f_bavail * info.f_frsize
     if need > free:
         raise DeployError('%s: unpacking needs %d bytes but %s has %d bytes free: nothing was unpacked'
                           % (label, need, probe, free))
@@ -305,44 +323,60 @@ def _check_space(root, need, label):
 
 def _apply(root, plan, package, limits, label, repair, package_dir):
     """The writes, ordered so the next run recovers from an interruption: unpack into a hidden
-    directory, record, rename into place; switch links; hide a removed build, then drop its record."""
+    directory, record, rename into place; switch links; hide a removed build, then drop its record.
+    Every write goes through root.fs: relative to directories opened without following links."""
     entry, release = plan.entry, plan.entry.release
+    fs = root.fs
     gone, leftovers = repair
     for rel in leftovers:
-        full = root.path(rel)
-        if os.path.isdir(full) and not os.path.islink(full):
-            shutil.rmtree(full)
-        else:
-            os.unlink(full)
+        fs.rmtree(rel)
     for name in sorted(set(b.release for b in gone) - set([release])):
         root.write_records(name, plan.records[name])
-    builds = root.path('builds', release)
-    os.makedirs(builds, 0o755, exist_ok=True)
+    builds = 'builds/%s' % release
+    fs.dir(builds, create=True)
     if plan.unpack:
-        staging = tempfile.mkdtemp(dir=builds, prefix='.unpack-%s.' % entry.build)
+        staging, staged = fs.mkdir_new(builds, '.unpack-%s.' % entry.build)
         try:
-            scan = unpack(package, staging, limits, label)
+            scan = unpack(package, staged, limits, label)
             if scan.sha256 != entry.sha256:
                 raise DeployError('%s: the package changed while it was being deployed (sha256 %s, then %s): '
                                   'nothing was unpacked' % (label, entry.sha256[:16], scan.sha256[:16]))
-            os.chmod(staging, 0o755)
+            os.fchmod(staged, 0o755)
+            if not fs.same('%s/%s' % (builds, staging), staged):
+                raise DeployError('%s: the directory it was unpacked into, %s, was moved away while deploy wrote it '
+                                  '(by another user of the install root?): nothing was deployed'
+                                  % (label, root.path(builds, staging)))
             root.write_records(release, plan.ordered)
-            os.rename(staging, os.path.join(builds, entry.build))
+            fs.rename('%s/%s' % (builds, staging), '%s/%s' % (builds, entry.build))
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            if fs.same('%s/%s' % (builds, staging), staged):
+                fs.rmtree('%s/%s' % (builds, staging))
             raise
+        finally:
+            os.close(staged)
     else:
         root.write_records(release, plan.ordered)
     for path, (_before, target) in sorted(plan.links.items(), key=lambda item: item[1][1] is None):
         root.switch(path, target)
     trash = []
     for build in plan.removed:
-        trash.append(os.path.join(builds, '.remove-%s.%d' % (build.build, os.getpid())))
-        os.rename(os.path.join(builds, build.build), trash[-1])
+        trash.append('%s/.remove-%s.%d' % (builds, build.build, os.getpid()))
+        fs.rename('%s/%s' % (builds, build.build), trash[-1])
     root.write_records(release, plan.records[release])
-    for path in trash:
-        shutil.rmtree(path)
-    for build in plan.removed if package_dir else ():
-        cached = os.path.join(package_dir, build.package)
-        if os.path.isfile(cached) and not os.path.islink(cached) and cached != package:
-            os.unlink(cached)
+    for rel in trash:
+        fs.rmtree(rel)
+    if package_dir and plan.removed:
+        _drop_cached(package_dir, [b.package for b in plan.removed], package)
+
+
+def _drop_cached(package_dir, names, package):
+    """Remove the copied packages of removed builds from package_dir, never through a link."""
+    try:
+        cache = RootFs(package_dir)
+    except DeployError:
+        return  # no cache directory (or not one we may walk): nothing to remove
+    with cache:
+        for name in names:
+            info = cache.lstat(name)
+            if info is not None and stat.S_ISREG(info.st_mode) and os.path.join(package_dir, name) != package:
+                cache.unlink(name)

@@ -29,6 +29,16 @@ from .files import AtomicFile
 from .archive import CHUNK, HashingReader, Member, check_relative_path, has_control, normal_mode
 from .pkgname import PackageError
 
+
+class PackageExists(PackageError):
+    """A package of that name exists with other content, and replacing it was not asked for."""
+
+    def __init__(self, path, old, new):
+        PackageError.__init__(self, '%s exists with other content (sha256 %s; this build gives %s), and a package '
+                                    'name stands for one build: build under a new build id, or replace it' % (path, old, new))
+        self.path = path
+
+
 COMPRESS_LEVEL = 6
 
 
@@ -161,19 +171,34 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def write_archive_file(final_path, entries, mtime=0, check=False, label=None, keep_order=False):
+def write_archive_file(final_path, entries, mtime=0, check=False, label=None, keep_order=False, replace=True):
     """Build entries into final_path atomically (a temp file in the same directory, compared with
     the existing file, renamed over it only when different). In check mode the archive is built
-    to nowhere, only to learn its digest. Returns a dict: path, sha256, size, changed, members."""
+    to nowhere, only to learn its digest. Returns a dict: path, sha256, size, changed, members, and
+    action (created, replaced or unchanged). With replace=False an existing file of other content
+    is refused (PackageError), and kept."""
     label = label or os.path.basename(final_path)
     dest_dir = os.path.dirname(final_path) or '.'
     existing = os.path.isfile(final_path)
     if os.path.lexists(final_path) and not existing:
         raise PackageError('%s: %s exists and is not a regular file' % (label, final_path))
+
+    def same_as_existing(digest, size):
+        if not existing:
+            return False
+        old_size = os.path.getsize(final_path)
+        old = file_sha256(final_path) if old_size == size or not replace else None
+        if old == digest:
+            return True
+        if not replace:
+            raise PackageExists(final_path, old, digest)
+        return False
+
     if check:
         digest, size, members = write_archive(entries, None, mtime, label, keep_order)
-        changed = not (existing and os.path.getsize(final_path) == size and file_sha256(final_path) == digest)
-        return {'path': final_path, 'sha256': digest, 'size': size, 'changed': changed, 'members': members}
+        same = same_as_existing(digest, size)
+        return {'path': final_path, 'sha256': digest, 'size': size, 'changed': not same, 'members': members,
+                'action': 'unchanged' if same else ('replaced' if existing else 'created')}
     if not os.path.isdir(dest_dir):
         try:
             os.makedirs(dest_dir, 0o755)
@@ -187,10 +212,11 @@ def write_archive_file(final_path, entries, mtime=0, check=False, label=None, ke
     with target:
         digest, size, members = write_archive(entries, target.file, mtime, label, keep_order)
         target.file.flush()
-        same = existing and os.path.getsize(final_path) == size and file_sha256(final_path) == digest
+        same = same_as_existing(digest, size)    # a refusal leaves the block: the temp file goes, the old stays
         if same:
             target.discard()
-    return {'path': final_path, 'sha256': digest, 'size': size, 'changed': not same, 'members': members}
+    return {'path': final_path, 'sha256': digest, 'size': size, 'changed': not same, 'members': members,
+            'action': 'unchanged' if same else ('replaced' if existing else 'created')}
 
 
 def tree_entries(root, prefix, label, allow_symlinks=True):

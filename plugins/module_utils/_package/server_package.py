@@ -285,17 +285,18 @@ def server_package_entries(src, release, config, label):
     return entries, ignored
 
 
-def build_server_package(src, dest, release, project, build, config, mtime=0, check=False):
+def build_server_package(src, dest, release, project, build, config, mtime=0, check=False, force=False):
     """Build {dest}/{project}-{release}-{build}.tar.gz from src/lib, src/version and a parsed
     ReleaseConfig. Byte-identical for identical inputs. Returns a dict (see write_archive_file) plus
-    release, build, project, ignored (top-level source entries left out)."""
+    release, build, project, ignored (top-level source entries left out). An existing package of
+    that name with other content is refused unless force: its name stands for one build."""
     file_name = package_file_name(project, release, build)
     parsed = parse_package_name(file_name)
     if (parsed.project, parsed.release, parsed.build) != (project, release, build):
         raise PackageError('%s: the name does not parse back to project %r, release %r, build %r'
                            % (file_name, project, release, build))
     entries, ignored = server_package_entries(src, release, config, file_name)
-    result = write_archive_file(os.path.join(dest, file_name), entries, mtime, check, file_name)
+    result = write_archive_file(os.path.join(dest, file_name), entries, mtime, check, file_name, replace=force)
     result.update({'release': release, 'build': build, 'project': project, 'package': file_name,
                    'ignored': ignored, 'config_digest': config.digest()})
     return result

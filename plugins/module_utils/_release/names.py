@@ -18,6 +18,12 @@ import re
 RELEASE_RE = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
 # Items (versions, section ids) are single znode names: printable ASCII without '/' or spaces.
 ITEM_RE = re.compile(r'^[A-Za-z0-9_.:#@+=,~-]{1,200}\Z')
+# A section id is a game zone's number, as the CMDB gives it to a host (section_ids: [1001, 1002]):
+# decimal digits without a leading zero, so that `1001` in a config.zoo, in the CMDB and in a lookup is
+# one name, and a typed `10O3` (letter O) is refused instead of being looked up as a zone nobody owns.
+SECTION_RE = re.compile(r'^(?:0|[1-9][0-9]{0,17})\Z')
+# Letters typed for digits: named in the refusal ("did you mean 1003?").
+_DIGIT_LOOKALIKES = {'O': '0', 'o': '0', 'l': '1', 'I': '1'}
 # Names the collection reserves in its own bookkeeping or that readers could confuse.
 RESERVED_RELEASES = frozenset(['zookeeper', 'locks', 'history', 'releases', 'default_release'])
 
@@ -98,11 +104,26 @@ def validate_item(kind, name):
             raise InvalidName('invalid %s %s: an IPv4-mapped IPv6 address; write the IPv4 address %s'
                               % (label, _show(name), address.ipv4_mapped))
         return str(address)
+    if kind == 'sections' and not SECTION_RE.match(name):
+        raise InvalidName(_section_refusal(name))
     if name in ('.', '..') or not ITEM_RE.match(name):
         raise InvalidName('invalid %s %s: must be 1-200 characters of letters, digits and '
                           '_ . : # @ + = , ~ - (no "/", spaces, control characters, '
                           'and not "." or "..")' % (label, _show(name)))
     return name
+
+
+def _section_refusal(name):
+    meant = u''.join(_DIGIT_LOOKALIKES.get(c, c) for c in name)
+    hint = ''
+    if meant != name and SECTION_RE.match(meant):
+        letters = sorted(set(c for c in name if c in _DIGIT_LOOKALIKES))
+        what = 'is a letter, not a digit' if len(letters) == 1 else 'are letters, not digits'
+        hint = ' (did you mean %s? %s %s)' % (meant, ' and '.join(repr(c) for c in letters), what)
+    elif name.isdigit() and name.isascii() and name.startswith('0'):
+        hint = ' (write it without the leading zero, %s, as the CMDB does)' % (name.lstrip('0') or '0')
+    return ('invalid section id %s: a section id is the game zone number the CMDB gives a host, 1 to 18 decimal '
+            'digits without a leading zero%s' % (_show(name), hint))
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -16,10 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .names import (DEFAULT_RELEASE_PATH, KINDS, RELEASES_ROOT, epoch_path, global_url_path, item_path, kind_path,
-                    release_path, stored_item, valid_release_name)
-from .ownership import conflicts, route, route_or_none
+from .names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASES_ROOT, epoch_path, global_url_path, item_path,
+                    kind_path, release_path, stored_item, valid_release_name)
+from .ownership import OwnershipError, conflicts, route, route_or_none
 from .snapshot import moved_items, parse_default, parse_meta
+from .._zk.session import Unreadable, ZkError
 
 
 class ReleaseMap(object):
@@ -42,6 +43,10 @@ class ReleaseMap(object):
         self.stored = {}            # (release, kind, canonical name) -> stored child name
         self.epoch_stat = None
         self.with_data = ()
+        # Nodes ZooKeeper refused to read (a foreign ACL): path -> release. The map holds the rest;
+        # who owns the items of an unreadable kind container is unknown (see check_readable).
+        self.unreadable = {}
+        self.stats = {}             # path -> stat of a release node, global_url and items read with data
 
     @classmethod
     def load(cls, session, with_data=(), admin_root=None):
@@ -55,6 +60,9 @@ class ReleaseMap(object):
         if got[0] is not None:
             rmap.default_raw, rmap.default_stat = got[0]
             rmap.default_release = parse_default(rmap.default_raw)
+        if isinstance(got[1], Unreadable):
+            raise ZkError('cannot list %s: not authorised (ACL refuses this identity): the release map cannot be read '
+                          'at all; give this client READ on it' % RELEASES_ROOT)
         names = sorted(got[1] or [])
         if admin_root:
             rmap.epoch_stat = got[2]
@@ -66,7 +74,10 @@ class ReleaseMap(object):
             requests.append(('children', release_path(release)))
             requests.append(('get', global_url_path(release)))
             requests.extend(('children', kind_path(release, kind)) for kind in KINDS)
-        results = session.batch(requests)
+        results = session.batch(requests, unreadable=True)
+        for request, value in zip(requests, results):
+            if isinstance(value, Unreadable):
+                rmap.unreadable[request[1]] = request[1].split('/')[2]
         wanted = []
         pos = 0
         for release in rmap.releases:
@@ -75,14 +86,20 @@ class ReleaseMap(object):
             if node is None:   # removed between the two reads
                 pos += len(KINDS)
                 continue
-            rmap.meta_raw[release], rmap.meta_stats[release] = node
-            rmap.meta[release] = parse_meta(node[0])
+            if node:
+                rmap.meta_raw[release], rmap.meta_stats[release] = node
+                rmap.stats[release_path(release)] = node[1]
+            else:   # it exists, but what it holds is unknown
+                rmap.meta_raw[release], rmap.meta_stats[release] = None, None
+            rmap.meta[release] = parse_meta(node[0]) if node else {}
             rmap.release_children[release] = sorted(kids or [])
+            if url:
+                rmap.stats[global_url_path(release)] = url[1]
             rmap.global_urls[release] = url[0].decode('utf-8', 'replace') if url and url[0] is not None else None
             for kind in KINDS:
                 stored = results[pos]
                 pos += 1
-                rmap.children[(release, kind)] = sorted(stored) if stored is not None else None
+                rmap.children[(release, kind)] = sorted(stored) if stored else (None if stored is None else [])
                 for name in stored or []:
                     canonical = stored_item(kind, name)
                     if canonical is None:
@@ -97,16 +114,37 @@ class ReleaseMap(object):
                         wanted.append((release, kind, canonical, name))
         rmap.releases = [r for r in rmap.releases if r in rmap.meta]
         if wanted:
-            got = session.get_many([item_path(r, k, n) for r, k, c, n in wanted])
+            got = session.get_many([item_path(r, k, n) for r, k, c, n in wanted], unreadable=True)
             for release, kind, canonical, name in wanted:
                 if rmap.stored[(release, kind, canonical)] != name:
                     continue
-                entry = got[item_path(release, kind, name)]
-                if entry is not None:
+                path = item_path(release, kind, name)
+                entry = got[path]
+                if isinstance(entry, Unreadable):
+                    rmap.unreadable[path] = release
+                elif entry is not None:
                     rmap.data[(release, kind, canonical)] = entry[0]
+                    rmap.stats[path] = entry[1]
         return rmap
 
     # ---- questions ------------------------------------------------------------------------
+    def unreadable_containers(self, kind, skip=()):
+        """Paths of the `kind` containers ZooKeeper refused to list (other than skip's releases):
+        the items they hold are unknown, so is whether they own any given item of that kind."""
+        return sorted(path for path, release in self.unreadable.items()
+                      if release not in skip and path == kind_path(release, kind))
+
+    def check_readable(self, kind, names, skip=()):
+        """Refuse, naming the node, a write that gives `names` of `kind` an owner while another
+        release's container of that kind cannot be read (it may list them: a second owner)."""
+        hidden = self.unreadable_containers(kind, skip) if names else []
+        if hidden:
+            raise OwnershipError(
+                'cannot tell who owns %s %s: ZooKeeper refuses to read %s (its ACL gives this client no READ '
+                'right: a node written by another tool?), which may list them too; nothing was written. Give this '
+                'collection\'s credential READ on it, or remove that node; the audit flow lists every node it '
+                'cannot read' % (KIND_LABEL[kind], ', '.join(sorted(names)[:20]), ' and '.join(hidden)))
+
     def exists(self, release):
         return release in self.meta
 

@@ -17,11 +17,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from .._release.changes import builds_of, parse_index
 from .._release.config import decode_item
 from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_CHILDREN, RELEASES_ROOT, given_up_path,
-                              history_path, stored_item)
+                              history_path, stored_item, valid_release_name)
 from .._release.releasemap import ReleaseMap
 from .._release.revisions import decode_revision
 from .._release.snapshot import moved_items
@@ -29,6 +30,9 @@ from .._zk.base import ZkError
 from .._release.start_version import NoStartVersion, version_for
 
 SEVERITIES = ('error', 'warning', 'info')
+# The name ZooKeeper gives a sequential node created with an empty prefix (`create -s /releases/`):
+# ten digits, zero-padded. Real section ids do not start with 0.
+SEQUENTIAL_RE = re.compile(r'^0\d{9}\Z')
 
 
 class Finding(dict):
@@ -102,6 +106,7 @@ def audit(rmap, registry=None, hosts=None, orphan_parts=None, history=None):
     out.extend(_owners(rmap))
     out.extend(_default(rmap))
     out.extend(_foreign(rmap))
+    out.extend(_other_tools(rmap))
     out.extend(_bookkeeping(rmap, orphan_parts or {}))
     if history is not None:
         out.extend(_changes(rmap, history))
@@ -146,7 +151,7 @@ def _default(rmap):
                                'special release route nowhere. Run the production flow' % DEFAULT_RELEASE_PATH))
         return out
     name = rmap.default_release
-    if name is None:
+    if name is None or not valid_release_name(name):
         out.append(Finding('error', 'default_release_malformed', '%s holds %r, which names no release (it must be '
                            'JSON such as {"name": "production"}). Run the production flow'
                            % (DEFAULT_RELEASE_PATH, (rmap.default_raw or b'')[:80])))
@@ -168,6 +173,8 @@ def _default(rmap):
 def _foreign(rmap):
     out = []
     for name in rmap.invalid_releases:
+        if SEQUENTIAL_RE.match(name):
+            continue    # _other_tools names it
         out.append(Finding('warning', 'foreign_node', '%s/%s is not a valid release name: readers skip it (written by '
                            'another tool?)' % (RELEASES_ROOT, name), [name]))
     for release in rmap.releases:
@@ -179,6 +186,8 @@ def _foreign(rmap):
         for kind in KINDS:
             for stored in rmap.children.get((release, kind)) or []:
                 canonical = stored_item(kind, stored)
+                if canonical is None and SEQUENTIAL_RE.match(stored):
+                    continue    # _other_tools names it, once
                 if canonical is None:
                     out.append(Finding('warning', 'foreign_node', '%s/%s/%s/%s is not a valid %s: lookups skip it; the '
                                        'next publish of %s removes it' % (RELEASES_ROOT, release, kind, stored,
@@ -198,6 +207,45 @@ def _foreign(rmap):
                 elif data and kind != 'versions' and not isinstance(decode_item(data), dict):
                     out.append(Finding('warning', 'non_json_data', '%s/%s/%s/%s does not hold a JSON object; readers '
                                        'that parse it fail' % (RELEASES_ROOT, release, kind, name), [name], [release]))
+    return out
+
+
+def _other_tools(rmap):
+    """Nodes under /releases this collection never writes: unreadable (a foreign ACL), ephemeral,
+    sequential, release metadata that is not JSON."""
+    out = []
+    for path, release in sorted(rmap.unreadable.items()):
+        out.append(Finding('error', 'unreadable_node', 'ZooKeeper refuses to read %s (its ACL gives this client no READ '
+                           'right: written by another tool?): what it holds is unknown, and writes that need it are '
+                           'refused (a section, server or version it may list is never given a second owner). Give '
+                           'this collection\'s credential READ on it (setAcl), or remove it' % path, [], [release]))
+    for path, stat in sorted(rmap.stats.items()):
+        if getattr(stat, 'ephemeralOwner', 0):
+            out.append(Finding('error', 'ephemeral_node', '%s is an ephemeral node (of ZooKeeper session 0x%x): it '
+                               'vanishes when the session of the tool that made it ends, and what it says with it. '
+                               'Publish the release again (it writes persistent nodes), or remove it'
+                               % (path, stat.ephemeralOwner), [path.rsplit('/', 1)[1]], [path.split('/')[2]]))
+    for name in rmap.invalid_releases:
+        if SEQUENTIAL_RE.match(name):
+            out.append(Finding('warning', 'sequential_node', '%s/%s looks like a sequential node another tool created '
+                               '(create -s): readers skip it; remove it' % (RELEASES_ROOT, name), [name]))
+    for (release, kind), stored in sorted(rmap.children.items()):
+        for name in stored or []:
+            if SEQUENTIAL_RE.match(name):
+                # a version may have this name (lookups answer it); a section id may not (zone numbers
+                # have no leading zero), so lookups skip such a section node
+                read = 'lookups take it for one' if stored_item(kind, name) is not None else 'lookups skip it'
+                out.append(Finding('warning', 'sequential_node', '%s/%s/%s/%s looks like a sequential node another tool '
+                                   'created (create -s), not a %s: %s. Remove it, or publish %s again without it'
+                                   % (RELEASES_ROOT, release, kind, name, KIND_LABEL[kind], read, release),
+                                   [name], [release]))
+    for release in rmap.releases:
+        raw = rmap.meta_raw.get(release)
+        if raw and not isinstance(decode_item(raw), dict):
+            out.append(Finding('warning', 'non_json_metadata', '%s/%s holds data that is not a JSON object (%r): its '
+                               'bookkeeping (package, items lent by a move, appended versions) reads as empty. The '
+                               'next publish of %s rewrites it' % (RELEASES_ROOT, release, raw[:40], release),
+                               [], [release]))
     return out
 
 

@@ -70,14 +70,13 @@ def build(rmap, registry=None, hosts=None, findings=None, title=None, zookeeper=
         versions.append({'name': name, 'routes_to': target,
                          'global_url': rmap.global_urls.get(target) if target else None,
                          'listed_by': rmap.owners('versions', name)})
-    owned = set()
+    # Hosts that serve sections no release owns. Hosts without sections (global servers, VMS) own
+    # nothing by design: they are no finding and no count here.
+    unowned = []
     for host in hosts:
-        ip = stored_item('servers', str(host.get('inner_ip') or '')) if host.get('inner_ip') else None
-        if ip and rmap.owners('servers', ip):
-            owned.add(host.get('name'))
-        for section in host.get('section_ids') or []:
-            if rmap.owners('sections', str(section)):
-                owned.add(host.get('name'))
+        missing = [str(s) for s in host.get('section_ids') or [] if not rmap.owners('sections', str(s))]
+        if missing:
+            unowned.append({'host': host.get('name'), 'inner_ip': host.get('inner_ip'), 'section_ids': missing})
     return {
         'format': FORMAT,
         'title': title or 'game project',
@@ -86,8 +85,6 @@ def build(rmap, registry=None, hosts=None, findings=None, title=None, zookeeper=
         'default_release': rmap.default_release,
         'releases': releases,
         'versions': versions,
-        'hosts_without_owner': [{'host': h.get('name'), 'inner_ip': h.get('inner_ip'),
-                                 'section_ids': [str(s) for s in h.get('section_ids') or []]}
-                                for h in hosts if h.get('name') not in owned and (h.get('inner_ip') or h.get('section_ids'))],
+        'hosts_without_owner': unowned,
         'findings': list(findings or []),
     }

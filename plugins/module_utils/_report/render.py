@@ -9,6 +9,7 @@ of the tree, the registry and the CMDB; nothing here talks to ZooKeeper or impor
 
     render_html(doc) -> str        the page (inline CSS and SVG, no script, no network)
     render_markdown(doc) -> str    releases, version routes and findings as Markdown tables
+    with_status(doc, status, source) -> doc   the document with the status flow's sync states
     format_ranges(ids) -> str      '1001-1200, 1301': section ids compressed into ranges
 
 A document this renderer cannot read raises RenderError (a ValueError) naming the part.
@@ -18,10 +19,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .render_html import page
-from .render_model import Map, RenderError, format_ranges, md_text as _md, ranges, run_label
+import json
 
-__all__ = ['render_html', 'render_markdown', 'format_ranges', 'RenderError']
+from .render_html import page
+from .render_model import Map, RenderError, format_ranges, md_text as _md, plural, ranges, run_label
+
+__all__ = ['render_html', 'render_markdown', 'format_ranges', 'with_status', 'RenderError']
 
 MD_RUNS = 12            # runs shown in one Markdown cell before "... (+N more)"
 
@@ -49,16 +52,22 @@ def render_markdown(doc):
         _md(m.default) if m.default else u'**none** (/default_release is missing or unreadable)'))
     out.append(u'')
     counts = m.severity_counts()
-    out.append(u'%s releases, %s sections, %s servers, %s client versions; findings: %d errors, %d warnings, %d info'
-               % (format(len(m.releases), ','), format(m.sections, ','), format(m.servers, ','),
-                  format(len(m.versions), ','), counts['error'], counts['warning'], counts['info']))
+    out.append(u'%s, %s, %s, %s; findings: %s, %s, %s' % (
+        plural(len(m.releases), u'release'), plural(m.sections, u'section'), plural(m.servers, u'server'),
+        plural(len(m.versions), u'client version'), plural(counts['error'], u'error'),
+        plural(counts['warning'], u'warning'), plural(counts['info'], u'info', u'info')))
     out.append(u'')
     if m.findings:
+        # One row per kind with its fix, then one row per finding: what is wrong, what it names.
+        groups = m.groups()
         out += [u'## Findings', u'']
-        out += _md_table([u'severity', u'kind', u'releases', u'items', u'message'], [
-            (u'**%s**' % f.severity if f.severity == 'error' else f.severity, _md(f.kind, 60),
-             _md(u', '.join(f.releases), 200), _md(u', '.join(f.items), 200), _md(f.message, 400))
-            for f in m.findings])
+        out += _md_table([u'severity', u'kind', u'count', u'fix'], [
+            (u'**%s**' % g.severity if g.severity == 'error' else g.severity, _md(g.kind, 60), u'%d' % len(g.findings),
+             _md(g.fix or u'each finding says what to do', 400)) for g in groups])
+        out.append(u'')
+        out += _md_table([u'kind', u'releases', u'items', u'finding'], [
+            (_md(g.kind, 60), _md(u', '.join(f.releases), 200), _md(u', '.join(f.items), 200), _md(line, 400))
+            for g in groups for f, line in g.lines])
         out.append(u'')
     out += [u'## Releases', u'']
     if not m.releases:
@@ -91,6 +100,26 @@ def render_markdown(doc):
             (_md(h, 80), _md(ip or u'-', 60), _md_runs(ranges(s, m.flag_item))) for h, ip, s in m.unowned])
         out.append(u'')
     return u'\n'.join(out)
+
+
+def with_status(doc, status, source=None):
+    """The document with the sync states of the status flow's summary (its `instances`), which the
+    page's tiles then show. Refused, naming what is wrong, when `status` is no such summary."""
+    where = u'the status summary%s' % (u' %s' % source if source else u'')
+    if isinstance(status, (str, bytes)):
+        try:
+            status = json.loads(status)
+        except ValueError as exc:
+            raise RenderError(u'%s is not JSON (%s): give the summary file that playbooks/status.yml '
+                              u'-e summary_file=<path> writes' % (where, exc))
+    if not isinstance(status, dict) or not isinstance(status.get('instances'), list):
+        raise RenderError(u'%s has no "instances" list: give the summary file that '
+                          u'playbooks/status.yml -e summary_file=<path> writes' % where)
+    if not isinstance(doc, dict):
+        raise RenderError('the release map must be an object (a dict), not %s' % type(doc).__name__)
+    out = dict(doc, status={'source': source, 'instances': status['instances']})
+    Map(out)    # checked now, so a bad instance is reported as the status file's, before any page is written
+    return out
 
 
 def render_html(doc):

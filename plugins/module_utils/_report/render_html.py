@@ -14,17 +14,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .render_model import TYPES, html_attr as attr, html_text as h, ranges, run_label
+from .render_model import TYPES, html_attr as attr, html_text as h, plural, ranges, run_label
+from .render_tiles import picture
 
 # Scripts are never needed, so none may run, and nothing may load from anywhere: a value that
 # slipped through escaping still could neither execute nor call home.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-TYPE_COLOUR = {'production': '#1d4ed8', 'gray': '#7c3aed', 'review': '#047857', None: '#6b7280'}
-SEV_COLOUR = {'error': '#b91c1c', 'warning': '#b45309', 'info': '#0e7490'}
-FINDINGS_SHOWN = 8      # findings listed before "N more"; errors are always listed
+ITEMS_SHOWN = 3         # findings listed under their kind's line before "N more"; errors are always listed
 RUNS_SHOWN = 10         # ranges shown inline before the rest folds away
 ROWS_SHOWN = 25         # server rows shown before the rest folds away
-SVG_WIDTH = 1320
 
 CSS = u"""
 *{box-sizing:border-box}
@@ -33,29 +31,31 @@ body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto San
 code,.mono,table.rows td:first-child{font-family:ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;
  font-size:12.5px}
 a{color:inherit}
-header.top{background:#1f2937;color:#f9fafb;padding:14px 24px 16px}
-header.top .kicker{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#9ca3af}
-header.top h1{margin:2px 0 4px;font-size:22px;overflow-wrap:anywhere}
+header.top{background:#1f2937;color:#f9fafb;padding:10px 24px 10px}
+header.top .kicker{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#9ca3af;margin-right:6px;
+ font-weight:400}
+header.top h1{margin:0 0 2px;font-size:20px;overflow-wrap:anywhere}
 header.top .meta{color:#d1d5db;font-size:13px;overflow-wrap:anywhere}
 header.top .meta code{color:#f9fafb}
-.stats{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
-.stat{background:#374151;border-radius:6px;padding:4px 12px;min-width:92px}
-.stat b{display:block;font-size:18px;color:#fff}.stat span{font-size:12px;color:#d1d5db}
-.stat.error{background:#7f1d1d}.stat.warning{background:#78350f}.stat.ok{background:#14532d}
-main{padding:14px 24px 24px;max-width:1400px}
+.stats{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+.stat{background:#374151;border-radius:5px;padding:2px 10px;font-size:13px;font-weight:600;color:#fff}
+.stat.error{background:#991b1b}.stat.warning{background:#92400e}.stat.ok{background:#166534}
+main{padding:10px 24px 24px;max-width:1400px}
 section.panel{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 16px;margin-bottom:14px;
  overflow-x:auto}
 h2{font-size:16px;margin:2px 0 8px}h3{font-size:14px;margin:14px 0 6px}
 .findings{border-left:5px solid #b91c1c}.findings.none{border-left-color:#15803d}
 .findings.w{border-left-color:#b45309}.findings.i{border-left-color:#0e7490}
 .findings ul{list-style:none;margin:0;padding:0}
-.findings li{padding:4px 0;border-top:1px solid #f3f4f6;overflow-wrap:anywhere}
-.findings li:first-child{border-top:0}
+.findings li{padding:2px 0;overflow-wrap:anywhere}
+.group{padding:4px 0 4px;border-top:1px solid #e5e7eb}.group:first-of-type{border-top:0}
+.group ul{padding-left:78px}.group li{font-size:13px}
+.kindline{overflow-wrap:anywhere}.count{margin-right:8px}.fix b{color:#111827}
 .sev{display:inline-block;white-space:nowrap;min-width:62px;text-align:center;border-radius:4px;font-size:11px;
  font-weight:700;
  text-transform:uppercase;padding:1px 6px;margin-right:6px;color:#fff}
 .sev.error{background:#b91c1c}.sev.warning{background:#b45309}.sev.info{background:#0e7490}
-.kind{color:#4b5563;margin-right:6px}.refs{color:#4b5563;font-size:12.5px}
+.kind{color:#4b5563;margin-right:6px}.refs{color:#4b5563;font-size:12.5px;margin-left:4px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th{text-align:left;font-weight:600;color:#374151;background:#f9fafb;border-bottom:2px solid #e5e7eb;padding:4px 6px}
 td{border-bottom:1px solid #f0f1f3;padding:3px 6px;vertical-align:top;overflow-wrap:break-word}
@@ -92,6 +92,7 @@ td.ids{min-width:14em}td.data{word-break:break-all;font-size:11.5px;color:#37415
 dl.kv dt{color:#6b7280}dl.kv dd{margin:0;overflow-wrap:anywhere}
 details.sub{margin:6px 0}details.sub>summary{cursor:pointer;color:#1d4ed8;font-size:13px}
 .legend{font-size:12px;color:#4b5563}
+svg.tiles rect{shape-rendering:crispEdges}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
 footer{color:#6b7280;font-size:12px;padding:0 24px 24px}
 """
@@ -129,8 +130,8 @@ def _runs(m, runs, shown=RUNS_SHOWN, what='ranges', neighbours=False):
     head = u', '.join(one(r) for r in runs[:shown])
     if len(runs) <= shown:
         return head
-    return u'%s <details class="more"><summary>+%d more %s</summary>%s</details>' % (
-        head, len(runs) - shown, what, u', '.join(one(r) for r in runs[shown:]))
+    return u'%s <details class="more"><summary>+%s</summary>%s</details>' % (
+        head, plural(len(runs) - shown, u'more ' + what[:-1]), u', '.join(one(r) for r in runs[shown:]))
 
 
 def _release_ref(m, name):
@@ -144,34 +145,62 @@ def _header(m):
     counts = m.severity_counts()
     default = _release_ref(m, m.default) if m.default else \
         u'<span class="bad">none</span> (/default_release is missing or unreadable)'
-    stats = [(len(m.releases), u'releases', ''), (m.sections, u'sections', ''), (m.servers, u'servers', ''),
-             (len(m.versions), u'client versions', ''), (len(m.unowned), u'hosts without owner', '')]
+    stats = [(plural(len(m.releases), u'release'), ''), (plural(m.sections, u'section'), ''),
+             (plural(m.servers, u'server'), ''), (plural(len(m.versions), u'client version'), '')]
+    if m.unowned:
+        stats.append((plural(len(m.unowned), u'host') + u' serving unowned sections', 'warning'))
     if m.findings:
-        stats += [(counts['error'], u'errors', 'error' if counts['error'] else ''),
-                  (counts['warning'], u'warnings', 'warning' if counts['warning'] else ''),
-                  (counts['info'], u'info', '')]
+        stats += [(plural(counts['error'], u'error'), 'error' if counts['error'] else ''),
+                  (plural(counts['warning'], u'warning'), 'warning' if counts['warning'] else ''),
+                  (plural(counts['info'], u'info', u'info'), '')]
     else:
-        stats.append((0, u'findings', 'ok'))
+        stats.append((u'no findings', 'ok'))
+    if m.has_status:
+        bad = sum(n for s, n in m.state_counts.items() if s != 'in_sync')
+        stats.append((u'%s in sync, %s not' % (format(m.state_counts.get('in_sync', 0), ','), format(bad, ',')),
+                      'error' if bad else 'ok'))
     return u''.join([
-        u'<header class="top"><div class="kicker">Release map</div><h1>%s</h1>' % h(m.title, 120),
-        u'<div class="meta">ZooKeeper <code>%s</code> \u00b7 generated %s \u00b7 default release %s</div>' % (
-            h(m.zookeeper or u'(unknown)', 200), h(m.generated or u'(unknown)', 60), default),
+        u'<header class="top"><h1><span class="kicker">Release map</span> %s</h1>' % h(m.title, 120),
+        u'<div class="meta">ZooKeeper <code>%s</code> \u00b7 generated %s \u00b7 default release %s%s</div>' % (
+            h(m.zookeeper or u'(unknown)', 200), h(m.generated or u'(unknown)', 60), default,
+            u' \u00b7 sync status from <code>%s</code>' % h(m.status_source, 200) if m.status_source else u''),
         u'<div class="stats">',
-        u''.join(u'<div class="stat%s"><b>%s</b><span>%s</span></div>'
-                 % (u' ' + cls if cls else u'', format(n, ','), label) for n, label, cls in stats),
+        u''.join(u'<span class="stat%s">%s</span>' % (u' ' + cls if cls else u'', label) for label, cls in stats),
         u'</div></header>\n'])
 
 
-def _finding_li(m, f):
+def _refs(m, f):
     refs = []
     if f.releases:
-        refs.append(u'releases: ' + u', '.join(_release_ref(m, r) for r in f.releases[:20]))
+        refs.append(u', '.join(_release_ref(m, r) for r in f.releases[:20]))
     if f.items:
-        refs.append(u'items: ' + u', '.join(u'<span class="hl-%s mono">%s</span>' % (f.severity, h(i, 80))
-                                            for i in f.items[:20]) + (u' \u2026' if len(f.items) > 20 else u''))
-    return u'<li class="sev-%s"><span class="sev %s">%s</span><code class="kind">%s</code>%s%s</li>' % (
-        f.severity, f.severity, f.severity, h(f.kind, 60), h(f.message, 400),
-        u'<div class="refs">%s</div>' % u' \u00b7 '.join(refs) if refs else u'')
+        refs.append(u', '.join(u'<span class="hl-%s mono">%s</span>' % (f.severity, h(i, 80))
+                               for i in f.items[:20]) + (u' \u2026' if len(f.items) > 20 else u''))
+    return u'<span class="refs">%s</span>' % u' \u00b7 '.join(refs) if refs else u''
+
+
+def _finding_li(m, f, line=None):
+    """One finding: what is wrong (the whole message when its advice is not its kind's), the
+    releases and items it names."""
+    badge = u'' if line is not None else u'<span class="sev %s">%s</span><code class="kind">%s</code>' % (
+        f.severity, f.severity, h(f.kind, 60))
+    return u'<li class="sev-%s">%s%s %s</li>' % (f.severity, badge, h(f.message if line is None else line, 1000),
+                                                 _refs(m, f))
+
+
+def _group(m, g):
+    shown = len(g.findings) if g.severity == 'error' else ITEMS_SHOWN
+    items = [_finding_li(m, f, line) for f, line in g.lines]
+    rest = u''
+    if len(items) > shown:
+        rest = u'<li><details class="sub"><summary>%d more</summary><ul>%s</ul></details></li>' % (
+            len(items) - shown, u''.join(items[shown:]))
+    fix = (u'<span class="fix"><b>Fix:</b> %s</span>' % h(g.fix, 1000)) if g.fix else \
+        u'<span class="fix muted">each finding says what to do</span>'
+    return (u'<div class="group sev-%s" data-kind="%s"><div class="kindline"><span class="sev %s">%s</span>'
+            u'<code class="kind">%s</code><b class="count">%s</b> %s</div><ul>%s%s</ul></div>'
+            % (g.severity, attr(g.kind, 80), g.severity, g.severity, h(g.kind, 80), plural(len(g.findings), u'finding'),
+               fix, u''.join(items[:shown]), rest))
 
 
 def _findings(m):
@@ -180,146 +209,11 @@ def _findings(m):
                u'<p>No findings: the audit reported nothing for this map.</p></section>\n'
     counts = m.severity_counts()
     cls = u'' if counts['error'] else (u' w' if counts['warning'] else u' i')
-    shown = max(FINDINGS_SHOWN, counts['error'])
-    items = [_finding_li(m, f) for f in m.findings]
-    rest = u''
-    if len(items) > shown:
-        rest = u'<details class="sub"><summary>%d more findings</summary><ul>%s</ul></details>' % (
-            len(items) - shown, u''.join(items[shown:]))
-    return (u'<section class="panel findings%s" id="findings"><h2>Findings (%d errors, %d warnings, %d info)</h2>'
-            u'<ul>%s</ul>%s</section>\n' % (cls, counts['error'], counts['warning'], counts['info'],
-                                            u''.join(items[:shown]), rest))
-
-
-def _svg(m):
-    """The overview: every client version in version order coloured by the release it routes to,
-    then a box per release (bar = sections relative to the largest release; numbers = sections,
-    servers, and client versions that route there), then the legend."""
-    out = []
-    y = 0
-    if m.versions:
-        out.append(_svg_routes(m, 14))
-        y = 84
-    n = len(m.releases)
-    cols = max(1, min(6, n))
-    gap, bh = 10, 66
-    bw = min(300, (SVG_WIDTH - (cols - 1) * gap) // cols)
-    max_sections = max([len(r.sections) for r in m.releases] + [1])
-    for i, r in enumerate(m.releases):
-        out.append(_svg_box(m, r, (i % cols) * (bw + gap), y + (i // cols) * (bh + gap), bw, bh, max_sections))
-    y += ((n + cols - 1) // cols) * (bh + gap) + 8
-    x = 0
-    for colour, label in [(TYPE_COLOUR[t], t) for t in TYPES] + [(TYPE_COLOUR[None], u'unregistered')]:
-        out.append(u'<rect x="%d" y="%d" width="12" height="12" rx="2" fill="%s"/><text x="%d" y="%d" '
-                   u'font-size="12" fill="#374151">%s</text>' % (x, y, colour, x + 17, y + 10, label))
-        x += 40 + 7 * len(label)
-    out.append(u'<text x="%d" y="%d" font-size="12" fill="#374151">\u2605 and thick border: default release'
-               u' \u00b7 red / orange border and (!): named by an error / warning finding \u00b7 bar: sections,'
-               u' relative to the largest release</text>' % (x + 10, y + 10))
-    return (u'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" '
-            u'aria-label="Overview of the releases and client version routing">%s</svg>'
-            % (SVG_WIDTH, y + 18, u''.join(out)))
-
-
-def _svg_box(m, r, x, y, bw, bh, max_sections):
-    colour = TYPE_COLOUR.get(r.type if r.type in TYPES else None)
-    stroke, width, dash = '#d1d5db', 1, ''
-    if r.severity in ('error', 'warning'):
-        stroke, width = SEV_COLOUR[r.severity], 2
-    if r.is_default:
-        stroke, width = ('#111827' if r.severity not in ('error', 'warning') else stroke), 3
-    if r.type not in TYPES:
-        dash = ' stroke-dasharray="5 3"'
-    tip = u'%s%s: %s in %s, %d sections, %d servers, %d client versions route here%s' % (
-        r.name, u' (default release)' if r.is_default else u'', r.type or u'unregistered',
-        r.location or u'no registered location', len(r.sections),
-        len(r.servers), r.routed, u'; %s finding' % r.severity if r.severity else u'')
-    bar_width = int(round((bw - 20) * len(r.sections) / max_sections))
-    routed = u'%d client version%s' % (r.routed, u'' if r.routed == 1 else u's')
-    out = [
-        u'<a href="#%s"><g class="rbox" data-release="%s"><title>%s</title>'
-        % (r.anchor, attr(r.name, 80), attr(tip, 300)),
-        u'<rect x="%d" y="%d" width="%d" height="%d" rx="6" fill="%s" stroke="%s" stroke-width="%d"%s/>' % (
-            x + 1, y + 1, bw - 2, bh - 2, '#eff6ff' if r.is_default else '#ffffff', stroke, width, dash),
-        u'<text x="%d" y="%d" font-size="13" font-weight="700" fill="#111827">%s%s</text>' % (
-            x + 10, y + 18, u'\u2605 ' if r.is_default else u'', attr(r.name, max(8, (bw - 50) // 8))),
-        u'<text x="%d" y="%d" font-size="11" fill="%s" font-weight="600">%s</text>' % (
-            x + 10, y + 33, colour, attr(r.type or u'unregistered', 14)),
-        u'<text x="%d" y="%d" font-size="11" fill="#374151" text-anchor="end">%s</text>'
-        % (x + bw - 10, y + 33, routed),
-        u'<rect x="%d" y="%d" width="%d" height="5" rx="2" fill="#e5e7eb"/>' % (x + 10, y + 40, bw - 20),
-        u'<rect x="%d" y="%d" width="%d" height="5" rx="2" fill="%s"/>' % (x + 10, y + 40,
-                                                                           max(bar_width, 2 if r.sections else 0), colour),
-        u'<text x="%d" y="%d" font-size="11" fill="#374151">%d sections \u00b7 %d servers</text>' % (
-            x + 10, y + 58, len(r.sections), len(r.servers))]
-    if r.severity:
-        out.append(u'<circle cx="%d" cy="%d" r="8" fill="%s"/><text x="%d" y="%d" font-size="12" '
-                   u'font-weight="700" fill="#fff" text-anchor="middle">!</text>'
-                   % (x + bw - 16, y + 14, SEV_COLOUR[r.severity], x + bw - 16, y + 18))
-    out.append(u'</g></a>')
-    return u''.join(out)
-
-
-def _svg_routes(m, y):
-    """A strip of all client versions in version order: a run of neighbours routing to the same
-    release is one segment; runs too thin to label are bracketed together with their counts."""
-    total = len(m.versions)
-    runs = []
-    for pos, (name, target, _url, _listed) in enumerate(m.versions):
-        if runs and runs[-1][0] == target:
-            runs[-1][2] += 1
-        else:
-            runs.append([target, pos, 1, name])
-    out = [u'<text x="0" y="%d" font-size="12.5" font-weight="600" fill="#111827">Client version routing: %d '
-           u'versions in version order (%s \u2192 %s), coloured by the type of the release each routes to</text>'
-           % (y, total, attr(m.versions[0][0], 40), attr(m.versions[-1][0], 40))]
-    top = y + 8
-    small = []          # consecutive runs too thin for a label of their own
-
-    def bracket():
-        if not small:
-            return
-        x0 = SVG_WIDTH * small[0][1] / total
-        x1 = SVG_WIDTH * (small[-1][1] + small[-1][2]) / total
-        count = sum(r[2] for r in small)
-        targets = set(r[0] for r in small if r[0] is not None)
-        nowhere = sum(r[2] for r in small if r[0] is None)
-        if x1 - x0 >= 30:
-            label = u'%d versions \u2192 %d releases' % (count, len(targets)) if len(targets) > 1 else \
-                u'%d \u2192 %s' % (count, attr(small[0][0] or u'nowhere', 20))
-            if nowhere and targets:
-                label += u' (%d nowhere)' % nowhere
-            out.append(u'<path d="M%.1f %d v5 H%.1f v-5" fill="none" stroke="#6b7280"/>' % (x0, top + 23, x1))
-            anchor = 'end' if x1 > SVG_WIDTH - 120 else ('start' if x0 < 120 else 'middle')
-            tx = x1 if anchor == 'end' else (x0 if anchor == 'start' else (x0 + x1) / 2)
-            out.append(u'<text x="%.1f" y="%d" font-size="11" fill="#374151" text-anchor="%s">%s</text>'
-                       % (tx, top + 41, anchor, label))
-        del small[:]
-
-    for run in runs:
-        target, pos, count, first = run
-        x0 = SVG_WIDTH * pos / total
-        w = SVG_WIDTH * count / total
-        rel = m.by_name.get(target)
-        colour = TYPE_COLOUR.get(rel.type if rel.type in TYPES else None) if rel else '#b91c1c'
-        label = u'%s: %d version%s from %s' % (target or u'nowhere (no release)', count, u's' if count > 1 else u'',
-                                               first)
-        out.append(u'<rect x="%.1f" y="%d" width="%.1f" height="20" fill="%s" stroke="#fff" stroke-width="1">'
-                   u'<title>%s</title></rect>' % (x0, top, max(w, 1.5), colour, attr(label, 200)))
-        if w > 110:
-            bracket()
-            out.append(u'<text x="%.1f" y="%d" font-size="11" fill="#fff" font-weight="600">%s \u00b7 %d</text>'
-                       % (x0 + 6, top + 14, attr(target or u'nowhere', max(6, int(w / 7) - 6)), count))
-        else:
-            small.append(run)
-    bracket()
-    for pos, (name, _t, _u, _l) in enumerate(m.versions):
-        sev = m.flag_item.get(name)
-        if sev:
-            x0 = SVG_WIDTH * (pos + 0.5) / total
-            out.append(u'<path d="M%.1f %d l-5 -7 h10 z" fill="%s"><title>%s</title></path>'
-                       % (x0, top - 1, SEV_COLOUR[sev], attr(u'%s: named by a finding' % name, 200)))
-    return u''.join(out)
+    groups = m.groups()
+    return (u'<section class="panel findings%s" id="findings"><h2>Findings: %s, %s, %s in %s</h2>%s</section>\n'
+            % (cls, plural(counts['error'], u'error'), plural(counts['warning'], u'warning'),
+               plural(counts['info'], u'info', u'info'), plural(len(groups), u'kind'),
+               u''.join(_group(m, g) for g in groups)))
 
 
 def _releases_table(m):
@@ -344,7 +238,7 @@ def _releases_table(m):
                 listed, u', %d appended' % appended if appended else u'') if listed != r.routed else u''),
             u'<td class="nw"><code>%s</code></td>' % h(r.global_url or u'-', 80),
             u'<td class="nw">%s</td>' % h(r.updated or u'-', 40),
-            u'<td>%s</td>' % u' '.join(u'<span class="sev %s">%d %s</span>' % (s, sev_counts[s], s)
+            u'<td>%s</td>' % u' '.join(u'<span class="sev %s">%s</span>' % (s, plural(sev_counts[s], s, s if s == 'info' else None))
                                        for s in ('error', 'warning', 'info') if s in sev_counts),
             u'</tr>']))
     return (u'<section class="panel" id="releases"><h2>Releases (%d)</h2><table><thead><tr><th>Release</th>'
@@ -372,12 +266,13 @@ def _routes(m):
         _sev_class(m.flag_item.get(name)), h(name, 80),
         _release_ref(m, target) if target else u'<span class="bad">nowhere</span>', h(url or u'-', 80),
         u', '.join(h(r, 64) for r in listed)) for name, target, url, listed in m.versions)
-    return (u'<section class="panel" id="routes"><h2>Client version routes (%d versions)</h2>'
+    return (u'<section class="panel" id="routes"><h2>Client version routes (%s)</h2>'
             u'<table><thead><tr><th>Routes to</th><th>global_url</th><th>Versions</th><th>Client versions '
             u'(in version order; a \u2026 b = neighbours in that order)</th></tr></thead><tbody>%s</tbody></table>'
-            u'<details class="sub"><summary>All %d client versions</summary><table class="rows"><thead><tr><th>Version</th>'
+            u'<details class="sub"><summary>All %s</summary><table class="rows"><thead><tr><th>Version</th>'
             u'<th>Routes to</th><th>global_url</th><th>Listed by</th></tr></thead><tbody>%s</tbody></table>'
-            u'</details></section>\n' % (len(m.versions), u''.join(rows), len(m.versions), full))
+            u'</details></section>\n' % (plural(len(m.versions), u'version'), u''.join(rows),
+                                         plural(len(m.versions), u'client version'), full))
 
 
 def _unowned(m):
@@ -386,7 +281,7 @@ def _unowned(m):
     rows = u''.join(u'<tr class="sev-warning"><td>%s</td><td class="mono">%s</td><td class="mono">%s</td></tr>' % (
         _flagged(m, host, 80), _flagged(m, ip or u'-', 60), _runs(m, ranges(sids, m.flag_item)))
         for host, ip, sids in m.unowned)
-    return (u'<section class="panel findings w" id="unowned"><h2>CMDB hosts no release owns (%d)</h2>'
+    return (u'<section class="panel findings w" id="unowned"><h2>CMDB hosts serving sections no release owns (%d)</h2>'
             u'<table><thead><tr><th>Host</th><th>Inner IP</th><th>Section ids (CMDB)</th></tr></thead>'
             u'<tbody>%s</tbody></table></section>\n' % (len(m.unowned), rows))
 
@@ -396,11 +291,11 @@ def _card(m, r):
     cls = [u'card'] + ([u'sev-%s' % r.severity] if r.severity else []) + ([u'default'] if r.is_default else [])
     opened = u' open' if r.severity == 'error' or len(m.releases) <= 3 else u''
     out = [u'<details class="%s" id="%s"%s><summary><span class="rname">%s</span> %s%s'
-           u'<span class="counts">%d sections \u00b7 %d servers \u00b7 %d client versions route here</span>%s</summary>'
+           u'<span class="counts">%s \u00b7 %s \u00b7 %s</span>%s</summary>'
            % (u' '.join(cls), r.anchor, opened, h(r.name, 100), _type_pill(r.type),
-              u'<span class="pill">default</span>' if r.is_default else u'', len(r.sections), len(r.servers),
-              r.routed, u''.join(u' <span class="sev %s">%s</span>' % (f.severity, f.severity)
-                                 for f in r.findings[:5]))]
+              u'<span class="pill">default</span>' if r.is_default else u'', plural(len(r.sections), u'section'),
+              plural(len(r.servers), u'server'), _routed(r.routed),
+              u''.join(u' <span class="sev %s">%s</span>' % (f.severity, f.severity) for f in r.findings[:5]))]
     out.append(u'<div class="cardbody"><dl class="kv"><dt>Release</dt><dd><code>%s</code></dd><dt>Type</dt><dd>%s'
                u'</dd><dt>Location</dt><dd>%s</dd><dt>Default release</dt><dd>%s</dd><dt>global_url</dt><dd><code>'
                u'%s</code></dd><dt>Last package</dt><dd>%s</dd><dt>Updated</dt><dd>%s</dd></dl>' % (
@@ -427,9 +322,10 @@ def _card(m, r):
             u'<td>%s</td>' % h(label, 80) if labelled else u'', u', '.join(h(x, 80) for x in hosts),
             u'<td>%s</td>' % h(mv or u'', 64) if moved_col else u'')
             for sid, label, hosts, mv in sorted(r.sections, key=lambda s: (len(s[0]), s[0])))
-        out.append(u'<details class="sub"><summary>All %d sections, one per row</summary><table class="rows"><thead><tr>'
+        out.append(u'<details class="sub"><summary>%s, one per row</summary><table class="rows"><thead><tr>'
                    u'<th>Section</th>%s<th>CMDB host</th>%s</tr></thead><tbody>%s</tbody></table></details>' % (
-                       len(r.sections), u'<th>Data</th>' if labelled else u'',
+                       (u'All %d sections' % len(r.sections)) if len(r.sections) > 1 else u'The section',
+                       u'<th>Data</th>' if labelled else u'',
                        u'<th>Moved from</th>' if moved_col else u'', rows))
     else:
         out.append(u'<p class="muted">No sections.</p>')
@@ -453,8 +349,8 @@ def _card(m, r):
                 u'<th>Moved from</th><th>Other data</th></tr></thead><tbody>')
         out.append(head + u''.join(rows[:ROWS_SHOWN]) + u'</tbody></table>')
         if len(rows) > ROWS_SHOWN:
-            out.append(u'<details class="sub"><summary>%d more servers</summary>%s%s</tbody></table></details>'
-                       % (len(rows) - ROWS_SHOWN, head, u''.join(rows[ROWS_SHOWN:])))
+            out.append(u'<details class="sub"><summary>%s</summary>%s%s</tbody></table></details>'
+                       % (plural(len(rows) - ROWS_SHOWN, u'more server'), head, u''.join(rows[ROWS_SHOWN:])))
     else:
         out.append(u'<p class="muted">No servers.</p>')
     here = [v[0] for v in r.versions if v[1] or routes.get(v[0]) == r.name]
@@ -478,8 +374,8 @@ def _card(m, r):
             for t in order]
         shown = u' \u00b7 '.join(items[:12])
         if len(items) > 12:
-            shown += u' <details class="more"><summary>+%d more releases</summary>%s</details>' % (
-                len(items) - 12, u' \u00b7 '.join(items[12:]))
+            shown += u' <details class="more"><summary>+%s</summary>%s</details>' % (
+                plural(len(items) - 12, u'more release'), u' \u00b7 '.join(items[12:]))
         appended = sum(1 for v in elsewhere if v[2])
         out.append(u'<div class="line">Listed here, routed elsewhere (%d%s): %s</div>' % (
             len(elsewhere), u', %d appended by review or gray publishes' % appended if appended else u'', shown))
@@ -489,22 +385,30 @@ def _card(m, r):
     return u''.join(out)
 
 
+def _routed(count):
+    return u'%s route%s here' % (plural(count, u'client version'), u's' if count == 1 else u'')
+
+
 def _version_list(m, names):
     items = [_flagged(m, n, 80) for n in names]
     if len(items) <= 40:
         return u', '.join(items)
-    return u'%s <details class="more"><summary>+%d more versions</summary>%s</details>' % (
-        u', '.join(items[:40]), len(items) - 40, u', '.join(items[40:]))
+    return u'%s <details class="more"><summary>+%s</summary>%s</details>' % (
+        u', '.join(items[:40]), plural(len(items) - 40, u'more version'), u', '.join(items[40:]))
 
 
 def page(m):
-    """The whole page for a checked map (`_render_model.Map`)."""
-    body = [_header(m), u'<main>', _findings(m)]
+    """The whole page for a checked map (`_render_model.Map`): the picture first, then the findings
+    grouped by kind (both on the first screen), then the tables and one card per release."""
+    body = [_header(m), u'<main>']
+    if m.releases or m.unowned:
+        body.append(u'<section class="panel" id="overview"><h2>Sections by owner release%s</h2>%s</section>\n' % (
+            u', coloured by sync state' if m.has_status else u'', picture(m)))
+    body.append(_findings(m))
     if not m.releases:
         body.append(u'<section class="panel" id="releases"><h2>Releases</h2><p class="empty">No releases: nothing '
                     u'is published under /releases of %s.</p></section>\n' % h(m.title, 120))
     else:
-        body.append(u'<section class="panel" id="overview"><h2>Overview</h2>%s</section>\n' % _svg(m))
         body.append(_releases_table(m))
     body.append(_routes(m))
     body.append(_unowned(m))

@@ -21,6 +21,24 @@ FORMAT = 1
 SEVERITIES = ('error', 'warning', 'info')
 TYPES = ('production', 'gray', 'review')
 LIMIT = 160             # characters of one value shown before it is cut
+# The sync states of the status flow's instances, best first: a section shows its worst instance.
+# Running the wrong thing is bad; serving nobody (not deployed, not running) is worse.
+STATES = ('in_sync', 'wrong_build', 'wrong_release', 'not_owned', 'unknown_process', 'not_deployed', 'not_running')
+# What to do about a kind of finding whose messages carry no advice of their own ("Run ...", "Add ...").
+FIXES = {
+    'server_not_in_cmdb': 'add the host to the CMDB export, or republish the release without that server',
+    'server_wrong_location': "move the host to the release's deploy location in the CMDB, or correct the "
+                             "release's location in elastic_release_registry",
+    'registered_not_published': 'publish it with its flow (playbooks/<type>.yml -e release=... -e package=...), '
+                                'or remove it from elastic_release_registry',
+    'appended_version_orphaned': 'nothing breaks meanwhile: rerun playbooks/production.yml to drop them now',
+    'foreign_node': 'if no other tool needs it, remove the node (zkCli.sh: deleteall <path>)',
+    'non_canonical_name': 'nothing to do: the next publish of the release renames it',
+    'null_data': 'nothing to do: the next publish of the release writes it',
+    'non_json_data': 'republish the release with its flow to rewrite the node',
+    'moved_from_missing': 'move them to a release that exists (playbooks/widen.yml of that release)',
+    'orphan_revision_parts': 'nothing to do: the next write of the release removes them',
+}
 
 # C0/C1 controls, soft hyphen, bidi marks, embeddings, overrides and isolates, zero-width and
 # invisible operators, line/paragraph separators, BOM, interlinear annotations, lone surrogates,
@@ -32,6 +50,9 @@ NUMERIC = re.compile(r'^(?:0|[1-9][0-9]{0,17})\Z')
 _DIGITS = re.compile(r'([0-9]+)')
 _SEV_RANK = dict((s, i) for i, s in enumerate(SEVERITIES))
 _TYPE_RANK = dict((t, i) for i, t in enumerate(TYPES))
+STATE_RANK = dict((s, i) for i, s in enumerate(STATES))
+# Where a finding's own advice starts: the first sentence that begins with a capital after ". ".
+_ADVICE = re.compile(r'(?<=[A-Za-z0-9)\]"\'])\. (?=[A-Z])')
 
 
 class RenderError(ValueError):
@@ -165,6 +186,19 @@ def run_label(first, last, count, neighbours=False):
     return u'%s-%s' % (first, last)
 
 
+def plural(count, word, words=None):
+    """'1 section', '2 sections', '1,000 servers'; `words` for irregular plurals ('info')."""
+    return u'%s %s' % (format(count, ','), word if count == 1 else (words or word + u's'))
+
+
+def split_advice(message):
+    """(what is wrong, what to do): a message cut where its advice starts ('' when it has none)."""
+    m = _ADVICE.search(message)
+    if not m:
+        return message, u''
+    return message[:m.start()], message[m.end():]
+
+
 def format_ranges(ids):
     """'1001-1200, 1301, S1': the ids compressed into ranges (plain text, not escaped)."""
     return u', '.join(run_label(f, l, c) for f, l, c, _m in ranges(ids))
@@ -209,6 +243,24 @@ class Finding(object):
         self.releases = [text(r) for r in _list(raw.get('releases'), 'findings[%d].releases', index)]
         self.message = text(raw.get('message'))
         self.index = index
+
+
+class Group(object):
+    """The findings of one kind (and severity): one line with the count and the fix, the items under it.
+
+    The fix is the advice the messages share, else FIXES' entry for the kind, else none (each
+    message then says what to do). When every message carries the same advice (or none), the
+    items show what is wrong only: the advice is in the group's line, once."""
+
+    def __init__(self, severity, kind, findings):
+        self.severity = severity
+        self.kind = kind
+        self.findings = findings
+        parts = [split_advice(f.message) for f in findings]
+        advices = set(a for _w, a in parts)
+        self.strip = len(advices) == 1
+        self.fix = (advices.pop() if self.strip else u'') or FIXES.get(kind, u'')
+        self.lines = [(f, w if self.strip else f.message) for f, (w, _a) in zip(findings, parts)]
 
 
 class Release(object):
@@ -285,6 +337,11 @@ class Release(object):
         return [(s, sorted(c.items(), key=lambda vc: (-vc[1], natural_key(vc[0])))) for s, c in sorted(table.items())]
 
 
+def state_rank(state):
+    """A state the list does not know is worse than any it knows: shown, never hidden as fine."""
+    return STATE_RANK.get(state, len(STATES))
+
+
 class Map(object):
     """The document checked and arranged once: releases in reading order, findings by severity,
     which names the findings flag, version routes grouped by target."""
@@ -336,6 +393,35 @@ class Map(object):
                                  [text(s) for s in _list(h.get('section_ids'), 'hosts_without_owner[%d].section_ids', i)]))
         self.sections = sum(len(r.sections) for r in releases)
         self.servers = sum(len(r.servers) for r in releases)
+        self._status(_dict(doc.get('status'), 'status'))
+
+    def _status(self, status):
+        """The sync state of every section the status flow checked (its worst instance)."""
+        self.has_status = bool(status)
+        self.status_source = _opt(status.get('source'))
+        self.state_counts = {}      # state -> instances
+        self.section_state = {}     # section id -> worst state of its instances
+        for i, inst in enumerate(_list(status.get('instances'), 'status.instances')):
+            inst = _dict(inst, 'status.instances[%d]', i)
+            state = text(inst.get('state')) or u'unknown'
+            self.state_counts[state] = self.state_counts.get(state, 0) + 1
+            sid = _opt(inst.get('section_id'))
+            if sid is None:
+                continue        # a per-host instance: counted, but it is no section tile
+            known = self.section_state.get(sid)
+            if known is None or state_rank(state) > state_rank(known):
+                self.section_state[sid] = state
+
+    def groups(self):
+        """[Group] of the findings by kind: errors first, then in the order the audit gave them."""
+        keys, by_key = [], {}
+        for f in self.findings:
+            key = (f.severity, f.kind)
+            if key not in by_key:
+                keys.append(key)
+                by_key[key] = []
+            by_key[key].append(f)
+        return [Group(sev, kind, by_key[(sev, kind)]) for sev, kind in keys]
 
     def severity_counts(self):
         counts = dict((s, 0) for s in SEVERITIES)

@@ -87,6 +87,7 @@ def place(rmap, release, target, default_release, takeover=False, ignore=()):
     state = dict(target)
     skip = set(ignore) | set([release])
     for kind in OWNED_KINDS:
+        rmap.check_readable(kind, [n for n in target[kind] if n not in rmap.items(release, kind)], skip)
         items = dict(target[kind])
         for name in sorted(target[kind]):
             others = [r for r in rmap.owners(kind, name) if r not in skip]
@@ -102,6 +103,8 @@ def place(rmap, release, target, default_release, takeover=False, ignore=()):
                 out.conflicts.append((kind, name, others))
         state[kind] = items
     if release != default_release:
+        rmap.check_readable('versions', [n for n in target['versions'] if n not in rmap.items(release, 'versions')],
+                            skip | set([default_release]))
         for name in sorted(target['versions']):
             others = [r for r in rmap.owners('versions', name) if r not in skip and r != default_release]
             if not others:

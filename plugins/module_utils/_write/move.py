@@ -101,6 +101,7 @@ class MoveIntent(object):
                                   % (destination, release_path(destination)))
             todo = {}
             for kind, names in kinds.items():
+                rmap.check_readable(kind, names, (source, destination))
                 for name in names:
                     owners = rmap.owners(kind, name)
                     if solely_owned_by(owners, source):

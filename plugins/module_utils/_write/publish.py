@@ -35,7 +35,7 @@ class PublishIntent(object):
 
     def __init__(self, release, desired, mode='replace', indicator=None, append_to_default=False,
                  keep_appended=True, verify='full', package=None, action='publish', takeover=False, absorb=(),
-                 name_pattern=None, allow_other_build=False):
+                 name_pattern=None, allow_other_build=False, leave=()):
         self.release = release
         self.desired = desired
         self.mode = mode
@@ -49,6 +49,8 @@ class PublishIntent(object):
         self.absorb = tuple(absorb)
         self.name_pattern = name_pattern
         self.allow_other_build = allow_other_build
+        # releases whose sections and servers stay theirs: the first write of a promote made in parts
+        self.leave = tuple(leave)
         # Computed once (CPU only, before any ZooKeeper request): the fast rerun compares it.
         self.digest = state_digest(desired) if desired['exists'] else None
 
@@ -61,7 +63,7 @@ class PublishIntent(object):
 
     def plan(self, ctx):
         release = self.release
-        simple = self.mode == 'replace' and not self.takeover and not self.absorb
+        simple = self.mode == 'replace' and not self.takeover and not self.absorb and not self.leave
         if self.verify == 'fast' and self.desired['exists'] and simple:
             snap = ctx.snapshot(release, items=False)
             if fast_unchanged(snap, self.digest) and not plan_default(snap, self.indicator).ops \
@@ -98,6 +100,8 @@ class PublishIntent(object):
         for other in self.absorb:
             self._check_build(ctx.snapshot(other))
             _absorb(ctx, change, target, other, 'promote')
+        if self.leave:
+            notes['left_to'] = _leave(ctx.map(), snap, target, self.leave)
         added = any(name not in snap.state[kind] for kind in KINDS for name in target[kind])
         notes['held_elsewhere'] = {}
         notes['taken_over'] = {}
@@ -241,6 +245,19 @@ def _absorb(ctx, change, target, other, action):
     change.add(entry)
 
 
+def _leave(rmap, snap, target, releases):
+    """Drop from target the sections and servers `releases` own (and this release does not list
+    yet): they stay where they are until the promote that absorbs those releases."""
+    left = {}
+    for kind in ('sections', 'servers'):
+        for name in sorted(target[kind]):
+            owners = rmap.owners(kind, name)
+            if name not in snap.state[kind] and owners and set(owners) <= set(releases):
+                del target[kind][name]
+                left.setdefault(kind, []).append(name)
+    return left
+
+
 def _items_text(kinds):
     return '; '.join('%s %s' % (kind, ', '.join(sorted(names))) for kind, names in sorted(kinds.items()))
 
@@ -261,6 +278,9 @@ def request_from_params(p, package_label=None):
     absorb = [validate_release(r, 'absorbed release') for r in (p.get('absorb') or [])]
     if release in absorb:
         raise ValueError('release %s cannot absorb itself' % release)
+    leave = [validate_release(r, 'leave_to release') for r in (p.get('leave_to') or [])]
+    if leave and absorb:
+        raise ValueError('leave_to and absorb exclude each other: leave_to is the publish before the promote')
     if p.get('state', 'present') == 'absent':
         desired = empty_state(False)
         for name in ('set_default', 'append_versions_to_default', 'takeover'):
@@ -287,5 +307,5 @@ def request_from_params(p, package_label=None):
         keep_appended=p.get('keep_appended_versions', True) is not False, verify=p.get('verify') or 'full',
         package=p.get('origin') or package_label, action=p.get('action') or 'publish',
         takeover=bool(p.get('takeover')), absorb=absorb, name_pattern=p.get('name_pattern'),
-        allow_other_build=bool(p.get('allow_other_build')))
+        allow_other_build=bool(p.get('allow_other_build')), leave=leave)
     return intent, opts

@@ -124,9 +124,28 @@ def secs(value):
     return '%g' % value
 
 
-def keep(key, value, out):
+class Unreadable(object):
+    """The answer to a read ZooKeeper refused for want of the READ right (a node another tool made
+    with an ACL this client has no credential for), kept instead of raised when a reader asked
+    for `unreadable=True`: such a reader (the audit, the release map) goes on with the rest."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __bool__(self):
+        return False
+
+    __nonzero__ = __bool__
+
+    def __repr__(self):
+        return 'Unreadable(%r)' % self.path
+
+
+def keep(key, value, out, unreadable=False):
     if isinstance(value, kex.NoNodeError):
         value = None
+    elif unreadable and isinstance(value, kex.NoAuthError):
+        value = Unreadable(key[1])
     elif isinstance(value, Exception):
         raise ZkError('cannot %s %s: %s' % (VERBS[key[0]], key[1], describe(value)))
     out[key] = value

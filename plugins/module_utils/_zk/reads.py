@@ -38,21 +38,22 @@ class Reads(object):
             return
 
     # ---- reads ------------------------------------------------------------------------------
-    def batch(self, requests, sync=False, node_bytes=None):
+    def batch(self, requests, sync=False, node_bytes=None, unreadable=False):
         """[(verb, path)] with verb in get/children/exists -> [result or None], in order.
 
         get -> (data, ZnodeStat), children -> [names], exists -> ZnodeStat; None for a missing
         node. With sync=True the reads come after a sync (see sync()). node_bytes: how much data
         one node may hold, when that may be over ~2 kB (fewer reads share a multi-read then, see
-        _zkproto.ops_per_read).
+        _zkproto.ops_per_read). unreadable=True answers a read refused for want of the READ right
+        with an `Unreadable` (falsy) instead of raising.
         """
         keyed = list(requests)
-        got = self._read(keyed, sync, node_bytes)
+        got = self._read(keyed, sync, node_bytes, unreadable)
         return [got[key] for key in keyed]
 
-    def get_many(self, paths, sync=False, node_bytes=None):
-        """{path: (data, stat) or None}."""
-        return self._by_path('get', paths, sync, node_bytes)
+    def get_many(self, paths, sync=False, node_bytes=None, unreadable=False):
+        """{path: (data, stat) or None} (or Unreadable, see batch)."""
+        return self._by_path('get', paths, sync, node_bytes, unreadable)
 
     def children_many(self, paths, sync=False):
         """{path: [children] or None}."""
@@ -68,11 +69,11 @@ class Reads(object):
     def children(self, path):
         return self.children_many([path])[path]
 
-    def _by_path(self, verb, paths, sync, node_bytes=None):
-        got = self._read([(verb, path) for path in paths], sync, node_bytes)
+    def _by_path(self, verb, paths, sync, node_bytes=None, unreadable=False):
+        got = self._read([(verb, path) for path in paths], sync, node_bytes, unreadable)
         return dict((key[1], value) for key, value in got.items())
 
-    def _read(self, keys, sync=False, node_bytes=None):
+    def _read(self, keys, sync=False, node_bytes=None, unreadable=False):
         """{(verb, path): result}: every key answered, each answer within `timeout` of the last
         progress. A lost connection re-asks what is still unanswered once reconnected."""
         keys = list(collections.OrderedDict.fromkeys(keys))
@@ -84,7 +85,7 @@ class Reads(object):
         while len(out) < len(keys):
             answered = len(out)
             try:
-                self._read_round([key for key in keys if key not in out], out, sync, node_bytes)
+                self._read_round([key for key in keys if key not in out], out, sync, node_bytes, unreadable=unreadable)
             except Dropped as exc:
                 drops = drops + 1 if len(out) == answered else 1
                 if drops >= MAX_DROPS:
@@ -92,7 +93,7 @@ class Reads(object):
                 self._reconnect(exc)
         return out
 
-    def _read_round(self, keys, out, sync, node_bytes, multi=True):
+    def _read_round(self, keys, out, sync, node_bytes, multi=True, unreadable=False):
         if multi and len(keys) > 1 and self._multi_read_usable():
             requests = [('multi', part, request) for part, request in
                         _zkproto.plan(keys, self.client.chroot, node_bytes)]
@@ -110,12 +111,12 @@ class Reads(object):
         pending = collections.deque()
         for request in requests:
             if len(pending) >= window:
-                self._settle(pending.popleft(), out, plain_again)
+                self._settle(pending.popleft(), out, plain_again, unreadable)
             pending.append(self._issue(*request))
         while pending:
-            self._settle(pending.popleft(), out, plain_again)
+            self._settle(pending.popleft(), out, plain_again, unreadable)
         if plain_again:
-            self._read_round(plain_again, out, False, node_bytes, multi=False)
+            self._read_round(plain_again, out, False, node_bytes, multi=False, unreadable=unreadable)
 
     def _issue(self, kind, keys, request):
         if kind == 'sync':
@@ -142,13 +143,13 @@ class Reads(object):
         except kex.ZookeeperError as exc:
             return exc
 
-    def _settle(self, entry, out, plain_again):
+    def _settle(self, entry, out, plain_again, unreadable=False):
         kind, keys, result = entry
         if kind != 'multi':
             what = '%s %s' % (VERBS[keys[0][0]], keys[0][1]) if keys else 'sync'
             value = self._answer(result, what)
             if keys:
-                keep(keys[0], value, out)
+                keep(keys[0], value, out, unreadable)
             elif isinstance(value, Exception):
                 raise ZkError('cannot sync: %s' % describe(value))
             return
@@ -165,7 +166,7 @@ class Reads(object):
             if key[0] == 'exists' and isinstance(value, kex.NoAuthError):
                 plain_again.append(key)  # getData needs READ permission, exists needs none
             else:
-                keep(key, _zkproto.single_result(key[0], value), out)
+                keep(key, _zkproto.single_result(key[0], value), out, unreadable)
 
     def _multi_read_usable(self):
         if self.multi_read is None:

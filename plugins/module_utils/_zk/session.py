@@ -27,7 +27,7 @@ from .locks import Locks
 from .reads import Reads
 # The errors, the connection defaults and kazoo's exceptions module, for every caller of the session
 # (re-exported: callers import them from here).
-from .base import (CONNECTION_DEFAULTS, ENV_HOSTS, HAS_KAZOO, KAZOO_IMPORT_ERROR, ZkBusy,  # noqa: F401  pylint: disable=unused-import
+from .base import (CONNECTION_DEFAULTS, ENV_HOSTS, HAS_KAZOO, KAZOO_IMPORT_ERROR, Unreadable, ZkBusy,  # noqa: F401  pylint: disable=unused-import
                    ZkConflict, ZkError, ZkLocked, ZkRequestTooLarge, ZkUnavailable, describe, kex, load_client,
                    secs)
 from .protocol import multi_op_bytes as request_size  # noqa: F401  pylint: disable=unused-import

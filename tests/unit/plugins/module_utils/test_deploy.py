@@ -414,3 +414,145 @@ def test_tar_written_by_hand_without_directory_entries(root, tmp_path):
     result = deploy(str(path), 'gray1', root)
     assert result['versions'] == {'gameserver': {'dev.1': result['versions']['gameserver']['dev.1']}}
     assert os.access(os.path.join(root, 'version', 'gameserver', 'dev.1', 'bin', 'gs'), os.X_OK)
+
+
+# ---- an install root another user owns: planted links ------------------------------------------
+
+OTHER_UID = 65534   # nobody: the game's user, who owns the install root and may plant links in it
+
+
+def own_by_other(root):
+    for base, dirs, files in os.walk(root):
+        for name in [base] + [os.path.join(base, n) for n in dirs + files]:
+            os.lchown(name, OTHER_UID, OTHER_UID)
+
+
+def plant(root, rel, target):
+    path = os.path.join(root, *rel.split('/'))
+    if os.path.isdir(path) and not os.path.islink(path):
+        import shutil
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.symlink(target, path)
+    os.lchown(path, OTHER_UID, OTHER_UID)
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """What a planted link points to: a directory with a file, and a file (a root-owned config)."""
+    where = tmp_path / 'outside'
+    (where / 'etc').mkdir(parents=True)
+    (where / 'etc' / 'passwd').write_text('root:x:0:0\n')
+    (where / 'gray1.json').write_text('{}')
+    return str(where)
+
+
+# rel: where the link is planted after a first good deploy (build 01); deploy 02 must go through there
+PLANTED = [
+    ('builds', 'etc'),
+    ('builds/gray1', 'etc'),
+    ('current', 'etc'),
+    ('version', 'etc'),
+    ('version/gameserver', 'etc'),
+    ('.deploy', 'etc'),
+    ('.deploy/gray1.json', 'gray1.json'),
+]
+
+
+@pytest.mark.parametrize('rel,target', PLANTED, ids=[p[0] for p in PLANTED])
+def test_a_planted_link_is_never_followed(rel, target, root, tmp_path, outside):
+    deploy(package(tmp_path / 'a', 'gray1', '01'), 'gray1', root)
+    own_by_other(root)
+    plant(root, rel, os.path.join(outside, target))
+    before, inside = pk.tree_state(outside), pk.tree_state(root)
+    with pytest.raises(DeployError) as err:
+        deploy(package(tmp_path / 'b', 'gray1', '02', versions={('gameserver', 'dev.2'): b'2'}), 'gray1', root)
+    message = str(err.value)
+    assert '%s/%s is a symbolic link to %s/%s, which deploy did not make' % (root, rel, outside, target) in message
+    assert 'Errno' not in message
+    assert pk.tree_state(outside) == before and pk.tree_state(root) == inside
+
+
+def test_three_planted_links_at_once_write_nothing_anywhere(root, tmp_path, outside):
+    one = package(tmp_path / 'a', 'gray1', '01')
+    deploy(one, 'gray1', root)
+    own_by_other(root)
+    for rel in ('builds/gray1', 'current', '.deploy'):
+        plant(root, rel, os.path.join(outside, 'etc'))
+    before, inside = pk.tree_state(outside), pk.tree_state(root)
+    for path, keep in ((package(tmp_path / 'b', 'gray1', '02'), 5), (one, 1)):
+        with pytest.raises(DeployError) as err:
+            deploy(path, 'gray1', root, keep=keep)
+        assert 'is a symbolic link to %s/etc, which deploy did not make' % outside in str(err.value)
+    assert pk.tree_state(outside) == before and pk.tree_state(root) == inside
+    # check mode says the same, and writes nothing either
+    with pytest.raises(DeployError):
+        deploy(one, 'gray1', root, check=True)
+
+
+def test_a_deployed_build_swapped_for_a_link_is_removed_as_a_link(root, tmp_path, outside):
+    deploy(package(tmp_path / 'a', 'gray1', '01'), 'gray1', root)
+    own_by_other(root)
+    plant(root, 'builds/gray1/01/lib', os.path.join(outside, 'etc'))
+    before = pk.tree_state(outside)
+    deploy(package(tmp_path / 'b', 'gray1', '02', versions={('gameserver', 'dev.2'): b'2'}), 'gray1', root, keep=1)
+    assert os.listdir(os.path.join(root, 'builds', 'gray1')) == ['02'] and pk.tree_state(outside) == before
+
+
+def test_an_install_root_reached_through_another_users_link_is_refused(tmp_path, outside):
+    home = tmp_path / 'home'
+    home.mkdir()
+    os.symlink(outside, str(home / 'game'))
+    os.lchown(str(home / 'game'), OTHER_UID, OTHER_UID)
+    before = pk.tree_state(outside)
+    with pytest.raises(DeployError) as err:
+        deploy(package(tmp_path, 'gray1', '01'), 'gray1', str(home / 'game'))
+    assert '%s is a symbolic link to %s owned by uid %d' % (home / 'game', outside, OTHER_UID) in str(err.value)
+    assert pk.tree_state(outside) == before
+    # a link root made is the operator's own: followed
+    os.lchown(str(home / 'game'), 0, 0)
+    assert deploy(package(tmp_path, 'gray1', '01'), 'gray1', str(home / 'game'))['action'] == 'unpacked'
+    assert os.path.isdir(os.path.join(outside, 'builds', 'gray1', '01'))
+
+
+def test_the_unpack_directory_moved_away_mid_deploy_writes_nothing_outside(root, tmp_path, outside, monkeypatch):
+    deploy(package(tmp_path / 'a', 'gray1', '01'), 'gray1', root)
+    own_by_other(root)
+    before = pk.tree_state(outside)
+    real = _deploy.unpack
+
+    def swap_then_unpack(path, dest_fd, limits=None, label=None):
+        # the other user renames the hidden directory and puts a link to /outside in its place
+        builds = os.path.join(root, 'builds', 'gray1')
+        staging = [n for n in os.listdir(builds) if n.startswith('.unpack-')][0]
+        os.rename(os.path.join(builds, staging), os.path.join(builds, 'moved'))
+        os.symlink(os.path.join(outside, 'etc'), os.path.join(builds, staging))
+        return real(path, dest_fd, limits, label)
+    monkeypatch.setattr(_deploy, 'unpack', swap_then_unpack)
+    with pytest.raises(DeployError) as err:
+        deploy(package(tmp_path / 'b', 'gray1', '02'), 'gray1', root)
+    assert 'was moved away while deploy wrote it' in str(err.value)
+    assert pk.tree_state(outside) == before
+    # what was unpacked went into the directory deploy made, wherever it was moved
+    assert os.path.isfile(os.path.join(root, 'builds', 'gray1', 'moved', 'lib', 'a.so'))
+
+
+def test_the_same_package_deployed_meanwhile_is_decided_under_the_lock(root, tmp_path, monkeypatch):
+    """An AWX job launched twice: the other deploy finishes right after this one looked at the
+    root, without the lock. Before, this one failed with "exists but no deploy record names it"."""
+    path = package(tmp_path, 'gray1', '01')
+    real = _deploy.InstallRoot.read_records
+    looked = []
+
+    def then_the_other_deploy(self):
+        out = real(self)
+        if not looked:
+            looked.append(True)
+            assert deploy(path, 'gray1', root)['action'] == 'unpacked'   # the other job, complete
+        return out
+    monkeypatch.setattr(_deploy.InstallRoot, 'read_records', then_the_other_deploy)
+    result = deploy(path, 'gray1', root)
+    assert result['changed'] is False and result['action'] == 'present', result
+    assert os.listdir(os.path.join(root, 'builds', 'gray1')) == ['01']

@@ -53,6 +53,10 @@ def test_a_good_gray_publish_resolves_the_package_path(tmp_path):
     ('widen', {'release': 'production', 'sections': '1001'}, 'the widen flow works on gray releases'),
     ('widen', {'release': 'gray1'}, 'nothing to widen'),
     ('widen', {'release': 'gray1', 'sections': ['../x']}, "sections: invalid section id '../x'"),
+    # a letter O typed for a zero: invalid, with what was meant; never "owned by no release"
+    ('widen', {'release': 'gray1', 'sections': '10O3'},
+     "sections: invalid section id '10O3': a section id is the game zone number the CMDB gives a host, 1 to 18 "
+     "decimal digits without a leading zero (did you mean 1003? 'O' is a letter, not a digit)"),
     ('widen', {'release': 'gray1', 'steps': '[[1003],'}, 'steps is not valid JSON'),
     ('widen', {'release': 'gray1', 'steps': [[1003], [1003]]}, 'section 1003 is in more than one step'),
     ('widen', {'release': 'gray1', 'steps': [[]]}, 'steps[0] moves nothing'),
@@ -97,7 +101,16 @@ def test_steps_and_gate_are_normalised():
                            gate={'command': '["/bin/check","gray1"]', 'timeout': '30', 'pause': 5})
     assert problems == []
     assert info['steps'] == [{'sections': ['1003'], 'servers': []}, {'sections': ['1004'], 'servers': ['10.1.0.12']}]
-    assert info['gate'] == {'url': '', 'command': ['/bin/check', 'gray1'], 'timeout': 30, 'interval': 5, 'pause': 5}
+    assert info['gate'] == {'url': '', 'command': ['/bin/check', 'gray1'], 'timeout': 30, 'interval': 5, 'pause': 5,
+                            'try_timeout': 30, 'follow_redirects': False}
+    # The URL comes back masked, and a refused one is named masked too.
+    problems, info = check('widen', release='gray1', sections='1003',
+                           gate={'url': 'https://bot:S3cret-pw@mon.example/h?token=T0ken-x&env=prod', 'try_timeout': 9,
+                                 'follow_redirects': True})
+    assert problems == [] and info['gate']['url'] == 'https://***@mon.example/h?token=***&env=***'
+    assert info['gate']['try_timeout'] == 9 and info['gate']['follow_redirects'] is True
+    problems, info = check('widen', release='gray1', sections='1003', gate={'url': 'https://u:S3cret-pw@h/ x'})
+    assert problems and 'S3cret-pw' not in problems[0] and 'https://***@h/ x' in problems[0]
     problems, info = check('narrow', release='gray1', all_items=True)
     assert problems == [] and info['steps'] == [{'sections': [], 'servers': []}]
     problems, info = check('audit')
@@ -109,3 +122,22 @@ def test_cmdb_hosts():
     assert F.cmdb_hosts(['a', 'b'], hostvars.get) == [
         {'name': 'a', 'inner_ip': '10.0.0.1', 'section_ids': [1], 'deploy_location': 'x', 'services': ['gs']},
         {'name': 'b', 'inner_ip': None, 'section_ids': [], 'deploy_location': None, 'services': []}]
+
+
+def test_the_size_refusal_names_the_flow_option_and_what_it_gives_up():
+    from ansible_collections.gameops.elastic_release.plugins.plugin_utils._flow_plan import too_large
+    exc = ValueError('the change to production is 2004 operations in a 1404611-byte request, over the 1000000-byte '
+                     'limit of one ZooKeeper transaction (jute.maxbuffer); nothing was written. Set allow_chunked=true '
+                     'to write it in several transactions')
+    text = too_large(F.FlowParams('production', release='production'), exc)
+    assert text.endswith('Run the production flow again with -e allow_chunked=true to write it in several transactions: '
+                         'readers may see the release half-written while it runs (its metadata is marked pending); a '
+                         'run that fails midway leaves it so until a rerun completes it, or the rollback flow restores '
+                         'the revision kept before the first part')
+    assert 'Set allow_chunked' not in text
+    text = too_large(F.FlowParams('promote', release='gray1'), exc)
+    assert 'A promote is one transaction (it removes gray1 in it) and is never split: run the promote flow again with ' \
+           '-e allow_chunked=true, which first publishes the production package in parts' in text
+    problems, info = check('widen', release='gray1', sections='1003', allow_chunked=True)
+    assert problems == ['allow_chunked=true is for the flows that publish a package (production, review, gray, promote), '
+                        'not for the widen flow']

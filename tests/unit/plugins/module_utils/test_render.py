@@ -104,16 +104,18 @@ def test_page_structure():
     csp = root.find('meta', **{'http-equiv': 'Content-Security-Policy'})
     assert csp is not None and "default-src 'none'" in csp.attrs['content'] and 'script-src' not in csp.attrs['content']
     sections = [s.attrs.get('id') for s in root.find_all('section')]
-    assert sections == ['findings', 'overview', 'releases', 'routes', 'unowned', 'details']
+    # the picture first, the findings second: both on the first screen (test_render_browser.py measures it)
+    assert sections == ['overview', 'findings', 'releases', 'routes', 'unowned', 'details']
     svg = root.find('svg')
-    assert len(svg.find_all('g', cls='rbox')) == len(doc['releases'])
+    blocks = [g.attrs['data-release'] for g in svg.find_all('g', cls='block')]
+    # one block of tiles per release, the default release first; then the CMDB sections no release owns
+    table = [a.text() for a in root.find('section', id='releases').find_all('a', cls='rname')]
+    assert blocks == table + [''] and blocks[0] == 'production'
     cards = root.find_all('details', cls='card')
     assert len(cards) == len(doc['releases'])
-    # the default release first, marked in the table, the SVG and its card
-    assert root.find('g', cls='rbox').attrs['data-release'] == 'production'
     first_row = root.find('section', id='releases').find('tbody').find('tr')
     assert first_row.find('a', cls='rname').text() == 'production' and 'default' in first_row.text()
-    assert 'default' in cards[0].classes and '\u2605' in svg.find('g', cls='rbox').text()
+    assert 'default' in cards[0].classes
 
 
 def test_page_is_self_contained():
@@ -134,7 +136,8 @@ def test_every_release_name_in_both_renderings():
     names = [r['name'] for r in doc['releases']]
     table = [a.text() for a in root.find('section', id='releases').find_all('a', cls='rname')]
     assert sorted(table) == sorted(names)
-    assert sorted(g.attrs['data-release'] for g in root.find_all('g', cls='rbox')) == sorted(names)
+    assert sorted(g.attrs['data-release'] for g in root.find_all('g', cls='block') if g.attrs['data-release']) \
+        == sorted(names)
     md = _render.render_markdown(doc)
     rows = _md_tables(md)['release']
     assert sorted(r[0].strip('*') for r in rows) == sorted(names)
@@ -168,18 +171,19 @@ def test_findings_panel_on_top_and_items_highlighted_where_they_appear():
     kinds = [f['kind'] for f in doc['findings']]
     _page, root = html_tree(doc)
     main = root.find('main')
-    first = [c for c in main.children if not isinstance(c, str)][0]
-    assert first.attrs['id'] == 'findings'
-    assert [li.find('code', cls='kind').text() for li in first.find_all('li')] == \
+    second = [c for c in main.children if not isinstance(c, str)][1]
+    assert second.attrs['id'] == 'findings'
+    assert [g.find('code', cls='kind').text() for g in second.find_all('div', cls='group')] == \
         [k for sev in ('error', 'warning', 'info') for f, k in zip(doc['findings'], kinds) if f['severity'] == sev]
     two_owners = doc['findings'][0]
     assert two_owners['kind'] == 'section_two_owners'
     section = two_owners['items'][0]
     for name in two_owners['releases']:
         r = _release_node(root, doc, name)
-        # the release: its table row, its SVG box and its card carry the error
+        # the release: its table row and its card carry the error; its tile of the section is outlined in red
         assert 'sev-error' in r['row'].classes
-        assert r['box'].find('rect').attrs['stroke'] == '#b91c1c'
+        assert any(rect.attrs.get('stroke') == '#b91c1c' and section in rect.text()
+                   for rect in r['block'].find_all('rect'))
         assert 'sev-error' in r['card'].classes and 'open' in r['card'].attrs
         # the section, wherever the release lists it
         marks = [n.text() for n in r['card'].find_all('span', cls='hl-error')]
@@ -189,11 +193,12 @@ def test_findings_panel_on_top_and_items_highlighted_where_they_appear():
     mixed = [f for f in doc['findings'] if f['kind'] == 'mixed_service_builds'][0]
     row = [tr for tr in root.find_all('tr', cls='sev-warning') if tr.find('td').text() == mixed['items'][0]]
     assert row
-    # a version routing nowhere: a red route row, and the marker on the SVG strip
+    # a version routing nowhere: a red route row, and the first line of the routing beside the tiles
     nowhere = [f for f in doc['findings'] if f['kind'] == 'version_two_releases'][0]['items'][0]
     bad = [tr for tr in root.find('section', id='routes').find('tbody').find_all('tr') if 'nowhere' in tr.text()]
     assert len(bad) == 1 and 'sev-error' in bad[0].classes and nowhere in bad[0].text()
-    assert any(nowhere in t.text() for t in root.find('svg').find_all('title'))
+    first_route = root.find('svg').find('g', cls='route')
+    assert first_route.attrs['data-release'] == '' and nowhere in first_route.find('title').text()
 
 
 def test_no_findings_says_so():
@@ -209,9 +214,103 @@ def test_findings_about_unknown_releases_or_severities_still_render():
     doc = small(findings=False)
     doc['findings'] = [{'severity': 'fatal', 'kind': 'k', 'items': [], 'releases': ['ghost'], 'message': 'm'}]
     _page, root = html_tree(doc)
-    li = root.find('section', id='findings').find('li')
-    assert 'sev-warning' in li.classes                   # unknown severity: shown as a warning
-    assert li.find('span', cls='bad').text() == 'ghost'  # not in the map: no link, marked
+    group = root.find('section', id='findings').find('div', cls='group')
+    assert 'sev-warning' in group.classes                   # unknown severity: shown as a warning
+    assert group.find('span', cls='bad').text() == 'ghost'  # not in the map: no link, marked
+
+
+def _not_startable(section):
+    return {'severity': 'error', 'kind': 'not_startable', 'items': [section], 'releases': ['gray1'],
+            'message': 'host gs-prod-02 cannot start gameserver for section %s: no version of gameserver to start: '
+                       'read /releases/gray1/sections/%s (holds {"name": "S3"}, no "services"). Add {"services": '
+                       '{"gameserver": "<version>"}} to the server node' % (section, section)}
+
+
+def test_findings_grouped_by_kind_with_the_fix_once():
+    """Two findings of one kind with the same advice: one line with the count and the fix, the two
+    findings under it saying what is wrong, without repeating the fix. A kind whose messages carry
+    no advice takes the fix written for it; a kind without either says each finding says what to do."""
+    doc = small(releases=3, findings=False)
+    doc['findings'] = [_not_startable('1003'), _not_startable('1004'),
+                       {'severity': 'warning', 'kind': 'server_not_in_cmdb', 'items': ['10.9.9.9'], 'releases': ['gray1'],
+                        'message': 'server 10.9.9.9 (release gray1) is no host of the CMDB inventory'},
+                       {'severity': 'info', 'kind': 'brand_new_kind', 'items': [], 'releases': [],
+                        'message': 'something new. Do this about it'},
+                       {'severity': 'info', 'kind': 'brand_new_kind', 'items': [], 'releases': [],
+                        'message': 'something else. Do that about it'}]
+    _page, root = html_tree(doc)
+    groups = root.find('section', id='findings').find_all('div', cls='group')
+    assert [g.attrs['data-kind'] for g in groups] == ['not_startable', 'server_not_in_cmdb', 'brand_new_kind']
+    line = groups[0].find('div', cls='kindline').text()
+    assert '2 findings' in line and 'Fix: Add {"services": {"gameserver": "<version>"}} to the server node' in line
+    items = [li.text() for li in groups[0].find_all('li')]
+    assert len(items) == 2 and all('Add {' not in t for t in items)
+    assert items[0].startswith('host gs-prod-02 cannot start gameserver for section 1003')
+    assert 'Fix: add the host to the CMDB export' in groups[1].text() and '1 finding ' in groups[1].text()
+    # messages with different advice: each shown whole
+    assert 'each finding says what to do' in groups[2].text()
+    assert [li.text() for li in groups[2].find_all('li')] == [
+        'something new. Do this about it ', 'something else. Do that about it ']
+    md = _md_tables(_render.render_markdown(doc))
+    assert [(r[1], r[2]) for r in md['severity']] == [('not_startable', '2'), ('server_not_in_cmdb', '1'),
+                                                      ('brand_new_kind', '2')]
+    assert md['severity'][0][3].startswith('Add {"services"') and len(md['kind']) == 5
+
+
+def test_counts_are_written_in_correct_plurals():
+    doc = small(releases=2, sections=1, servers=1, versions=1, findings=False)
+    doc['findings'] = [{'severity': 'warning', 'kind': 'k', 'items': [], 'releases': [], 'message': 'm'}]
+    page = _render.render_html(doc)
+    md = _render.render_markdown(doc)
+    for wrong in ('1 sections', '1 warnings', '1 errors', '1 findings', '1 releases', '1 servers', '1 client versions',
+                  '1 kinds'):
+        assert wrong not in page and wrong not in md, wrong
+    assert '1 warning' in page and '0 errors' in page and '1 finding' in page and '1 warning' in md
+
+
+def _status(*instances):
+    keys = ('host', 'inner_ip', 'service', 'per', 'section_id', 'owner', 'expected_build', 'running_release',
+            'running_build', 'pid', 'state')
+    return {'flow': 'status', 'instances': [dict(zip(keys, i)) for i in instances]}
+
+
+def _tile_fills(root, release):
+    block = [g for g in root.find('svg').find_all('g', cls='block') if g.attrs['data-release'] == release][0]
+    return dict((r.find('title').text().split(' \u00b7 ')[0][len('section '):], r.attrs['fill'])
+                for r in block.find_all('rect') if r.find('title') is not None and 'stroke' not in r.attrs)
+
+
+def test_status_colours_each_section_by_its_worst_instance():
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_tiles import STATE_COLOUR, NO_INSTANCE
+    doc = small(releases=2, sections=4, servers=1, versions=4, findings=False)
+    status = _status(('gs-1', '10.1.0.11', 'gameserver', 'section', '1001', 'production', 'b1', 'production', 'b1', 1,
+                      'in_sync'),
+                     ('gs-1', '10.1.0.11', 'battle', 'section', '1001', 'production', 'b1', 'production', 'b0', 2,
+                      'wrong_build'),
+                     ('gs-1', '10.1.0.11', 'gameserver', 'section', '1002', 'production', 'b1', None, None, None,
+                      'not_running'),
+                     ('gs-1', '10.1.0.11', 'gameserver', 'section', '2001', 'gray1', 'b1', 'gray1', 'b1', 3, 'in_sync'),
+                     ('global-1', '10.1.0.5', 'global', 'host', None, None, None, None, None, None, 'not_owned'))
+    page, root = html_tree(_render.with_status(doc, status, '/tmp/status.json'))
+    fills = _tile_fills(root, 'production')
+    assert fills['1001'] == STATE_COLOUR['wrong_build']         # one instance in sync, one not: the worse
+    assert fills['1002'] == STATE_COLOUR['not_running']
+    assert fills['1004'] == NO_INSTANCE                         # the status checked no instance of it
+    assert _tile_fills(root, 'gray1')['2001'] == STATE_COLOUR['in_sync']
+    assert 'coloured by sync state' in root.find('section', id='overview').find('h2').text()
+    assert '/tmp/status.json' in root.find('header').text() and '2 in sync, 3 not' in root.find('header').text()
+
+
+@pytest.mark.parametrize('status,message', [
+    ({'flow': 'status'}, 'the status summary /x/s.json has no "instances" list: give the summary file that '
+                         'playbooks/status.yml -e summary_file=<path> writes'),
+    ('{"instances": [', 'the status summary /x/s.json is not JSON'),
+    ({'instances': ['x']}, 'status.instances[0] must be an object, not str'),
+])
+def test_a_status_that_is_no_status_summary_is_refused_by_name(status, message):
+    with pytest.raises(_render.RenderError) as exc:
+        _render.with_status(small(releases=2), status, '/x/s.json')
+    assert message in str(exc.value)
 
 
 # --- escaping -----------------------------------------------------------------------------------
@@ -234,15 +333,16 @@ def test_hostile_values_are_text_in_html():
     names = [a.text() for a in root.find('section', id='releases').find_all('a', cls='rname')]
     assert u'<script>console.error("pwned")</script>' in names
     assert u'"><img src=x onerror=alert(1)>' in names
-    # the 100,000-character value is cut, and says so; the page stays small
-    assert 'L' * 401 not in page and re.search(r'\u2026 99[0-9]{3} more characters', page)
+    # the 100,000-character value is cut, and says so (a finding's message at 1,000 characters, so that
+    # its advice is never cut; other values much earlier); the page stays small
+    assert 'L' * 1001 not in page and re.search(r'\u2026 99[0-9]{3} more characters', page)
     assert len(page.encode('utf-8')) < 600000
 
 
 def test_hostile_values_cannot_break_svg_or_attributes():
     _page, root = html_tree(hostile_doc())
-    boxes = root.find('svg').find_all('g', cls='rbox')
-    names = set(b.attrs['data-release'] for b in boxes)
+    blocks = root.find('svg').find_all('g', cls='block')
+    names = set(b.attrs['data-release'] for b in blocks)
     assert u'"><img src=x onerror=alert(1)>' in names
     # a quote inside a name never opens a new attribute
     for node in root.iter():
@@ -250,7 +350,7 @@ def test_hostile_values_cannot_break_svg_or_attributes():
                                        'http-equiv', 'content', 'name', 'xmlns', 'viewbox', 'width', 'height', 'role',
                                        'aria-label', 'x', 'y', 'rx', 'fill', 'stroke', 'stroke-width',
                                        'stroke-dasharray', 'font-size', 'font-weight', 'text-anchor', 'cx', 'cy', 'r',
-                                       'd']), (node.tag, node.attrs)
+                                       'd', 'data-kind', 'data-cell']), (node.tag, node.attrs)
 
 
 def test_hostile_values_in_markdown():
@@ -272,7 +372,7 @@ def test_markdown_escapes_pipes_and_newlines_in_cells():
     md = _render.render_markdown(doc)
     tables = _md_tables(md)
     assert tables['release'][1][6] == 'http://a\\|b\\x0ac'
-    assert tables['severity'][0][4] == 'line one\\x0aline two \\| three'
+    assert tables['kind'][0][3] == 'line one\\x0aline two \\| three'
 
 
 # --- Markdown shape -----------------------------------------------------------------------------
@@ -400,5 +500,5 @@ def _release_node(root, doc, name):
     row = [tr for tr in root.find('section', id='releases').find('tbody').find_all('tr')
            if tr.find('a', cls='rname').text() == name][0]
     anchor = row.find('a', cls='rname').attrs['href'][1:]
-    box = [g for g in root.find('svg').find_all('g', cls='rbox') if g.attrs['data-release'] == name][0]
-    return {'row': row, 'card': root.find('details', id=anchor), 'box': box}
+    block = [g for g in root.find('svg').find_all('g', cls='block') if g.attrs['data-release'] == name][0]
+    return {'row': row, 'card': root.find('details', id=anchor), 'block': block}

@@ -12,6 +12,7 @@ import pytest
 
 import packagekit as pk
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive import UnsafeArchiveError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._package.archive_writer import PackageExists
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import MAX_CONFIG_BYTES, parse_config
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.server_package import (
@@ -95,9 +96,32 @@ def test_rebuild_is_unchanged_and_untouched_check_mode_writes_nothing(tmp_path):
     assert not again['changed']
     assert os.stat(real['path']).st_ino == stat_before.st_ino
     assert sorted(os.listdir(str(dest))) == ['my-game-production-190122.01.tar.gz']  # no temp file left
-    assert not build(src, dest, check=True)['changed']
-    other = build(src, dest, config=dict(pk.CONFIG, versions=['1.2.0']))
-    assert other['changed'] and other['sha256'] != real['sha256']
+    assert not build(src, dest, check=True)['changed'] and again['action'] == 'unchanged'
+
+
+def test_a_package_of_the_same_build_with_other_content_is_refused_unless_forced(tmp_path):
+    """A package name stands for one build: rebuilding it from other inputs would leave two packages
+    under one name on the hosts. Refused, naming both checksums, the file kept byte for byte (check
+    mode too); force replaces it."""
+    src = pk.make_src(tmp_path / 'src')
+    dest = tmp_path / 'out'
+    real = build(src, dest)
+    assert real['action'] == 'created'
+    with open(real['path'], 'rb') as f:
+        before = f.read()
+    other = dict(pk.CONFIG, versions=['1.2.0'])
+    for check in (True, False):
+        with pytest.raises(PackageExists) as exc:
+            build(src, dest, config=other, check=check)
+        assert str(exc.value).startswith('%s exists with other content (sha256 %s; this build gives ' % (
+            real['path'], real['sha256']))
+        assert 'build under a new build id, or replace it' in str(exc.value) and exc.value.path == real['path']
+        with open(real['path'], 'rb') as f:
+            assert f.read() == before
+        assert sorted(os.listdir(str(dest))) == ['my-game-production-190122.01.tar.gz']  # no temp file left
+    assert build(src, dest, config=other, check=True, force=True)['action'] == 'replaced'
+    replaced = build(src, dest, config=other, force=True)
+    assert replaced['changed'] and replaced['action'] == 'replaced' and replaced['sha256'] != real['sha256']
 
 
 def test_mtime_option(tmp_path):
