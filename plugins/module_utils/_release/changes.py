@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import zlib
 
 from .config import decode_item, encode
 from .names import KINDS
@@ -250,15 +251,16 @@ def adopted(delta, meta_pair, current_meta_raw):
 def parse_index(data):
     """{revision: entry} of a history folder node's data ({} when empty or not an index)."""
     try:
-        doc = json.loads((data or b'').decode('utf-8')) if data else {}
-    except (UnicodeDecodeError, ValueError):
+        doc = json.loads(zlib.decompress(data).decode('utf-8')) if data else {}
+    except (zlib.error, UnicodeDecodeError, ValueError):
         return {}
     entries = doc.get('revisions') if isinstance(doc, dict) else None
     return dict((k, v) for k, v in entries.items() if isinstance(v, dict)) if isinstance(entries, dict) else {}
 
 
 def encode_index(entries):
-    return encode({'format': INDEX_FORMAT, 'revisions': entries})
+    # Compressed like the revisions: it travels in every change's transaction, once per release.
+    return zlib.compress(encode({'format': INDEX_FORMAT, 'revisions': entries}), 6)
 
 
 def index_entry(record):
