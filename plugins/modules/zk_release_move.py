@@ -165,16 +165,8 @@ zk_seconds:
   type: float
 impact:
   description:
-    - What the change does to the release map (planned in check mode), computed against the map as read.
-    - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
-      C(versions) the client versions whose route changes or that enter or leave routing (C(version),
-      C(from) and C(to), each with C(release), C(global_url) and C(listed) - false for a version no
-      release lists, which still routes to the default release); C(data) the items whose node data
-      changes in place; C(global_urls) the releases whose global URL changes; C(default_release) a
-      change of the default release; C(held_elsewhere) the items of the config another release holds
-      by a move and keeps (C(kind), C(name), C(holder)); C(given_up) the sections and servers left with
-      no owner on purpose (C(kind), C(name), C(owner)); C(hosts) the O(impact_hosts) that need a
-      restart, with the C(reasons); and C(restart) their names.
+    - What the change does to the release map (planned in check mode), computed against the map as read,
+      with the keys described at RV(gameops.elastic_release.zk_release_node#module:impact).
   returned: always
   type: dict
   sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
