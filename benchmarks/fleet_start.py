@@ -25,6 +25,7 @@ run_flow for its part 4.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -148,6 +149,22 @@ def bare_lookups(zk_hosts, n_hosts):
     return t_index, t_find
 
 
+@contextlib.contextmanager
+def workspace(prefix, n_hosts, n_releases):
+    """A scratch directory and a ZooKeeper holding the releases of n_hosts hosts; everything that
+    was started under the directory is stopped, and the directory removed, at the end."""
+    base = tempfile.mkdtemp(prefix=prefix)
+    server = zkserver.Standalone(workdir=os.path.join(base, 'zk'))
+    try:
+        server.start()
+        publish(server.hosts, n_hosts, n_releases)
+        yield base, server
+    finally:
+        gameservice.stop_all([base])
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def loadavg():
     try:
         with open('/proc/loadavg') as f:
@@ -168,12 +185,8 @@ def main():
     if opts.pairs < 1:
         parser.error('--pairs must be at least 1')
 
-    base = tempfile.mkdtemp(prefix='fleet-start-')
-    fleet = os.path.join(base, 'fleet')
-    server = zkserver.Standalone(workdir=os.path.join(base, 'zk'))
-    try:
-        server.start()
-        publish(server.hosts, opts.hosts, opts.releases)
+    with workspace('fleet-start-', opts.hosts, opts.releases) as (base, server):
+        fleet = os.path.join(base, 'fleet')
         inventory = layout(fleet, opts.hosts)
         t_index, t_find = bare_lookups(server.hosts, opts.hosts)
         print('in-process lookups for %d hosts: ReleaseIndex.load + answers %.3fs, %d x find %.3fs (%.1fx)'
@@ -206,10 +219,6 @@ def main():
         print('ratio start.yml / ping: %.2f (target <= %.2f): %s; median of the pair ratios %.2f'
               % (ratio, opts.target, 'met' if ratio <= opts.target else 'missed',
                  statistics.median(s / p for s, p in zip(starts, pings))))
-    finally:
-        gameservice.stop_all([base])
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """Benchmarks of the flows, the honest rerun, a one-node update, the lookups, the fleet start, a
-rerun under a CPU hog and the scale curve, each figure paired with its own baseline.
+rerun under a CPU hog, the scale curve and the undo of a promote, each figure paired with its own
+baseline.
 
     nice python benchmarks/run.py [--pairs 5] [--fleet-pairs 5] [--hog-runs 10]
                                   [--scale 100,1000,6050,20000,60000] [--scale-pairs 3] [--skip PART ...]
@@ -44,14 +45,18 @@ import flow_bench  # noqa: E402  pylint: disable=wrong-import-position
 import release_bench as rb  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.gameops.elastic_release.plugins.inventory.zookeeper import read_servers  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.config import encode, parse_config  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.state import state_from_config  # noqa: E402
 from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import answer_all  # noqa: E402
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.change import Options  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import PublishIntent, load_package  # noqa: E402
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.transaction import apply  # noqa: E402
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkSession, request_size  # noqa: E402
 
 BENCH_DIR = os.path.join(helpers.BUILD, 'bench')
 RESULTS = os.path.join(BENCH_DIR, 'results.txt')
 RELEASE = 'bench'
-PARTS = ('flows', 'profile', 'rerun', 'update', 'lookups', 'fleet', 'hog', 'scale', 'limit')
+PARTS = ('flows', 'profile', 'rerun', 'update', 'lookups', 'fleet', 'hog', 'scale', 'limit', 'undo')
 # Module task results are read from the default callback's -v output, in JSON.
 ANSIBLE_ENV = {'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default', 'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json'}
 
@@ -71,6 +76,15 @@ PLAYBOOKS = {
         config_file: "{{{{ config_file }}}}"
         verify: "{{{{ verify }}}}"
         allow_chunked: "{{{{ allow_chunked }}}}"
+''',
+    'undo.yml': PLAY + '''    - name: Undo the newest change of production (every release it touched)
+      gameops.elastic_release.zk_release_revision:
+        hosts: "{{{{ zk_hosts }}}}"
+        release: production
+        state: restored
+        release_items: [all]
+      vars:
+        elastic_release_in_process: "{{{{ in_process }}}}"
 ''',
     'lookup.yml': PLAY + '''    - name: Look up
       gameops.elastic_release.release_lookup:
@@ -740,6 +754,61 @@ class Bench(object):
                   '(heap used with the release - without) / items')
             self.heap_per_node = per_node
 
+    # -- 9. the undo of a promote of 6,050 items --------------------------------------------------
+    def undo(self):
+        """production (6,000 items) promotes gray1 (50): 6,050 items. Each timed run undoes production's
+        newest change - the promote, then the undo itself (a redo), and so on - against the empty playbook."""
+        t = self.t
+        chroot = '/undo'
+        raw = rb.Raw(self.server.hosts, chroot)
+        raw.wipe('/releases', '/elastic_release', '/default_release')
+        production = rb.config_of_size(6000)
+        gray = {'global_url': 'http://10.9.0.6:9000', 'versions': ['9.%d' % i for i in range(5)],
+                'sections': dict(('9%04d' % i, {'name': 'G%d' % i}) for i in range(40)),
+                'servers': dict(('10.9.1.%d' % i, rb.SERVER_DATA) for i in range(5))}
+        promoted = dict(production, versions=production['versions'] + gray['versions'],
+                        sections=dict(production['sections'], **gray['sections']),
+                        servers=dict(production['servers'], **gray['servers']))
+        items = sum(len(promoted[k]) for k in ('versions', 'sections', 'servers'))
+        indicator = encode({'name': 'production'})
+        with ZkSession(hosts=self.hosts(chroot), timeout=30) as session:
+            for intent in (PublishIntent('production', state_from_config(parse_config(production)), indicator=indicator,
+                                         package='bench-production-1.tar.gz'),
+                           PublishIntent('gray1', state_from_config(parse_config(gray)), append_to_default=True,
+                                         package='bench-gray1-2.tar.gz'),
+                           PublishIntent('production', state_from_config(parse_config(promoted)), indicator=indicator,
+                                         package='bench-production-2.tar.gz', absorb=['gray1'])):
+                if not apply(session, intent, Options()).changed:
+                    raise rb.BenchError('undo part: the set-up write %s changed nothing' % intent.release)
+        zk = {'process': Samples(), 'in_process': Samples()}
+
+        def one(in_process):
+            def run():
+                elapsed, results, dummy = ansible_run(self.books['undo.yml'], {
+                    'zk_hosts': self.hosts(chroot), 'in_process': in_process})
+                task = results[-1]
+                if not task.get('changed') or task.get('transactions') != 1:
+                    raise rb.BenchError('undo of the promote: %r' % task)
+                zk['in_process' if in_process else 'process'].add(task['zk_seconds'])
+                return elapsed
+            return run
+        try:
+            times, dummy = alternate(self.opts.pairs, [('empty', self.empty), ('in_process', one(True)),
+                                                       ('process', one(False))], 'undo of a promote of %d items' % items)
+        finally:
+            raw.wipe('/releases', '/elastic_release', '/default_release')
+            raw.close()
+        t.title('9. Undo of a promote of %s items (production %s + gray1 %s): zk_release_revision state=restored, '
+                'one transaction over both releases (the undo, then its undo, alternately)'
+                % (num(items, 0), num(items - 50, 0), num(50, 0)))
+        t.sample('empty playbook', times['empty'])
+        t.sample('undo, in-process (as the rollback flow runs it), whole process', times['in_process'])
+        t.sample('  its ZooKeeper part (zk_seconds: reads, plan, lock, commit)', zk['in_process'])
+        t.sample('undo, the module as a process, whole process', times['process'])
+        t.sample('  its ZooKeeper part (zk_seconds)', zk['process'])
+        t.goal_over('9. undo of a promote of 6,050 items within +1.5 s of the empty playbook', times['in_process'],
+                    times['empty'], 1.5)
+
     # -- the request size limit -------------------------------------------------------------------
     def limit(self):
         low, high, attempts = rb.probe_request_limit(self.server.hosts, request_size)
@@ -811,7 +880,7 @@ def main():
         t = bench.t
         warm_up(server)
         parts = [('flows', bench.flows), ('rerun', bench.rerun), ('lookups', bench.lookups),
-                 ('fleet', bench.fleet), ('scale', bench.scale), ('limit', bench.limit)]
+                 ('fleet', bench.fleet), ('scale', bench.scale), ('limit', bench.limit), ('undo', bench.undo)]
         t0 = {}
         for name, func in parts:
             if name in opts.skip:

@@ -91,6 +91,9 @@ CONFIGS = {
     },
 }
 GRAY_NEXT = dict(CONFIGS['gray1'], versions=['1.3.0', '1.3.1'], sections={'1901': {'name': 'Gray'}, '1902': {}})
+# The production package of the build gray2 runs lists what production and gray2 serve (step 8 promotes it).
+PRODUCTION_NEXT = dict(CONFIGS['production'], versions=CONFIGS['production']['versions'] + CONFIGS['gray2']['versions'],
+                       sections=dict(CONFIGS['production']['sections'], **CONFIGS['gray2']['sections']))
 # The game-server hosts of inventory/example.cmdb.yml and the release each must end up serving.
 HOSTS = {'gs-prod-01': ('10.1.0.11', 'production'), 'gs-prod-02': ('10.1.0.12', 'production'),
          'gs-gray-01': ('10.1.0.21', 'gray1'), 'gs-review-01': ('10.2.0.11', 'appstore_review')}
@@ -346,15 +349,17 @@ def main():
               json.dumps(counts))
 
         say('6. A new gray build: publish it, list the revisions, roll back')
-        with open(os.path.join(configs, 'gray1.config.zoo'), 'w') as f:
-            json.dump(GRAY_NEXT, f)
+        for name, config in (('gray1', GRAY_NEXT), ('production', PRODUCTION_NEXT)):
+            with open(os.path.join(configs, '%s.config.zoo' % name), 'w') as f:
+                json.dump(config, f)
         build(inventory, src, configs, 'cn_prod', '190123.01', dist)
         flow(inventory, 'gray', package=package('gray1', '190123.01'), release='gray1')
         check(sorted(client.get_children('/releases/gray1/sections')) == ['1901', '1902'],
               'gray1 now has sections 1901 and 1902')
         res = run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'rollback.yml'),
                    '-e', 'release=gray1', '-e', 'list_revisions=true'])
-        flow(inventory, 'rollback', release='gray1')
+        # Section 1902 came with the build: undoing it leaves 1902 with no owner, given up by name.
+        flow(inventory, 'rollback', release='gray1', release_items='1902')
         check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
               'gray1 is back to section 1901 only')
 
@@ -386,7 +391,7 @@ def main():
               'the audit finds one owner for every section, server and version', json.dumps(errors))
 
         say('8. A second gray release, gray2: publish it, then promote it into production')
-        flow(inventory, 'gray', package=package('gray2'), release='gray2')
+        flow(inventory, 'gray', package=package('gray2', '190123.01'), release='gray2')
         check(lookup(inventory, section_id='1950').get('release') == 'gray2', 'section 1950 is served by gray2')
         res, summary = flow(inventory, 'promote', release='gray2', package=package('production', '190123.01'))
         check(summary.get('transactions') == 1 and sorted(summary.get('revisions_written') or {}) == ['gray2', 'production'],
@@ -400,7 +405,7 @@ def main():
         res = run(start + ['-e', 'elastic_release_state=stopped'])
         check(not any(gameservice.alive(gameservice.read_pid(p) or 0)
                       for root in hosts_up for p in gameservice.pid_files(root)), 'every game service stopped')
-        flow(inventory, 'retire', release='appstore_review')
+        flow(inventory, 'retire', release='appstore_review', release_items='all')
         check(client.exists('/releases/appstore_review') is None, '/releases/appstore_review is gone')
         run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'retire.yml'),
              '-e', 'release=production'], expect_rc=2)

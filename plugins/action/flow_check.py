@@ -25,7 +25,8 @@ from ansible_collections.gameops.elastic_release.plugins.plugin_utils._zk_hint i
 
 OPTIONS = ('flow', 'release', 'package', 'name_pattern', 'sections', 'servers', 'steps', 'all', 'registry',
            'check_zookeeper', 'zookeeper', 'gate_url', 'gate_command', 'gate_timeout', 'gate_interval', 'gate_try_timeout',
-           'gate_follow_redirects', 'pause_seconds', 'allow_chunked')
+           'gate_follow_redirects', 'pause_seconds', 'allow_chunked', 'release_items', 'allow_other_build', 'change',
+           'revision', 'list_revisions')
 
 
 def _package_name(path, pattern):
@@ -84,6 +85,8 @@ class ActionModule(ActionBase):
             check_zookeeper = self._bool('check_zookeeper', args.get('check_zookeeper', True))
             follow_redirects = self._bool('gate_follow_redirects', args.get('gate_follow_redirects'))
             allow_chunked = self._bool('allow_chunked', args.get('allow_chunked'))
+            allow_other_build = self._bool('allow_other_build', args.get('allow_other_build'))
+            list_revisions = self._bool('list_revisions', args.get('list_revisions'))
         except ValueError as exc:
             result.update(failed=True, msg='%s flow refused, nothing was written: %s' % (flow or '?', exc))
             return result
@@ -91,6 +94,9 @@ class ActionModule(ActionBase):
                                        name_pattern=args.get('name_pattern'), sections=args.get('sections'),
                                        servers=args.get('servers'), steps=args.get('steps'),
                                        all_items=all_items, allow_chunked=allow_chunked,
+                                       release_items=args.get('release_items'), allow_other_build=allow_other_build,
+                                       change=args.get('change'), revision=args.get('revision'),
+                                       list_revisions=list_revisions,
                                        gate={'url': args.get('gate_url'), 'command': args.get('gate_command'),
                                              'timeout': args.get('gate_timeout'), 'interval': args.get('gate_interval'),
                                              'try_timeout': args.get('gate_try_timeout'),

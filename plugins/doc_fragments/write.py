@@ -19,11 +19,30 @@ options:
         Never under C(/releases).
     type: str
     default: /elastic_release
-  keep_revisions:
+  keep_changes:
     description:
-      - How many revisions to keep per release; older ones are deleted in the same transaction.
+      - How many changes to keep per release (one revision each); older ones are deleted in the same
+        transaction, except those O(keep_builds) keeps.
+      - A change that touched several releases can only be undone while every one of them keeps it.
     type: int
     default: 20
+    aliases: [keep_revisions]
+  keep_builds:
+    description:
+      - Per release, the changes that replaced its last N builds are kept however many other changes
+        (widen and narrow steps) came after, so a bad build can always be rolled back.
+    type: int
+    default: 5
+  release_items:
+    description:
+      - Sections and servers (section ids or inner IPs) this write may leave with no owner, or V(all).
+      - A write that takes a section or server from its owner without giving it to another release (a
+        publish whose config drops it, a promote, a retire, an undo) is refused, naming each item and
+        its owner, unless it is named here. Items given up are recorded with the change (the audit
+        tells them from items lost by accident).
+    type: list
+    elements: str
+    default: []
   lock_timeout:
     description:
       - Seconds to wait for another writer of the same release to finish. V(0) does not wait.

@@ -84,7 +84,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import ReleaseIndex
-from ansible_collections.gameops.elastic_release.plugins.module_utils._release.releasemap import OwnershipError, resolve
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.ownership import OwnershipError, route
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
@@ -140,7 +140,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             releases = sorted(owner[0] for owner in owners)
             try:
                 # The lookups' rule: a server has exactly one owner.
-                release = resolve('servers', ip, releases, default_release)[0]
+                release = route('servers', ip, releases, default_release)[0]
             except OwnershipError:
                 release = None
             host = self.inventory.add_host(ip)

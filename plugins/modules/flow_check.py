@@ -24,8 +24,9 @@ description:
     M(gameops.elastic_release.server_package_info) (unsafe or malformed archives, an indicator or
     config.zoo of another release).
   - The release map, in ZooKeeper - the flow's write is planned in check mode, so an item that would
-    get a second owner, an item a widen or narrow would take from a release that does not own it,
-    and a transaction too large for ZooKeeper are refused here (RV(flow_info.planned) has the plan's
+    get a second owner or be left with no owner, an item a widen or narrow would take from a release
+    that does not own it, a promote of another build, an undo that a later change blocks, and a
+    transaction too large for ZooKeeper are refused here (RV(flow_info.planned) has the plan's
     size and impact). The ZooKeeper connection comes from the inventory's C(elastic_release_zk_*) variables.
 author:
   - GameOps release engineering (@gameops)
@@ -117,6 +118,30 @@ options:
         package is then published in parts first, the gray release's items left with it, and the promote
         itself stays one transaction (C(chunked_route) in RV(flow_info.planned)). Without it such a change is
         refused here, naming this option.
+    type: bool
+    default: false
+  release_items:
+    description:
+      - Sections and servers (ids or inner IPs; a list, or text separated by commas) the flow may leave with
+        no owner, or V(all) (C(-e release_items=...)). Otherwise a write that would leave one with no owner
+        is refused here, naming each.
+    type: raw
+  allow_other_build:
+    description:
+      - C(promote) - promote a production package of another build than the gray release's (C(-e allow_other_build=true)).
+    type: bool
+    default: false
+  change:
+    description:
+      - C(rollback) - the change to undo (C(-e change=<id>)); by default the release's newest change.
+    type: str
+  revision:
+    description:
+      - C(rollback) - the change to undo, by the revision that records it in the release (C(-e revision=...)).
+    type: str
+  list_revisions:
+    description:
+      - C(rollback) - only list the changes (nothing to plan).
     type: bool
     default: false
   registry:

@@ -17,13 +17,17 @@ description:
   - Errors - a section or server owned by two releases; a version listed by two non-default
     releases; C(/default_release) missing, malformed or naming a missing release; a CMDB host whose
     service has no version to start (by the start-version order of
-    M(gameops.elastic_release.server_start)); a chunked publish left half-written.
+    M(gameops.elastic_release.server_start)); a section a CMDB host serves that no release owns; a
+    chunked publish left half-written; a change that an earlier version of the collection rolled
+    back in one of its releases only.
   - Warnings - versions appended to the default release that no other release lists any more;
     releases not in the registry; servers not in the CMDB inventory, or in another deploy location
-    than their release's; nodes this collection does not manage (unknown children, NULL or non-JSON
+    than their release's; a CMDB host's inner IP no release owns (or a section of a host without
+    services); nodes this collection does not manage (unknown children, NULL or non-JSON
     data written by other tools, names such as upper-case IPv6); items moved from a release that no
-    longer exists.
-  - Info - registered releases not published; revision parts of writes that never committed.
+    longer exists; a release node whose package and services are not what its last change left.
+  - Info - registered releases not published; revision parts of writes that never committed;
+    CMDB sections and IPs no release owns because a change gave them up on purpose (naming the change).
   - Never writes. The audit flow (C(playbooks/audit.yml)) fails with exit code 2 when any finding is an error.
 author:
   - GameOps release engineering (@gameops)
@@ -51,7 +55,7 @@ options:
     elements: dict
   admin_root:
     description:
-      - Root of the collection's bookkeeping (for revision parts and the map epoch).
+      - Root of the collection's bookkeeping (revision parts, the changes' history, the given-up record).
     type: str
     default: /elastic_release
   with_map:
@@ -174,10 +178,11 @@ def main():
         with OptionAdapter.from_module(module).session() as session:
             started = time.time()
             rmap, orphans = _audit.read(session, admin_root)
+            history = _audit.read_history(session, admin_root)
             seconds = time.time() - started
     except (ZkError, InvalidName) as exc:
         module.fail_json(msg='cannot audit the release map: %s' % exc)
-    findings = _audit.audit(rmap, p['registry'], p['cmdb_hosts'], orphans)
+    findings = _audit.audit(rmap, p['registry'], p['cmdb_hosts'], orphans, history)
     result = dict(changed=False, findings=findings, counts=_audit.summary(findings), clean=not findings,
                   releases=rmap.releases, default_release=rmap.default_release, nodes=len(rmap.stored),
                   zk_seconds=round(seconds, 4))

@@ -17,6 +17,8 @@ description:
   - A section or an IP owned by two releases is an error naming both.
   - A version listed by a non-default release routes there; otherwise it routes to the default
     release named by C(/default_release). A version listed by two non-default releases is an error.
+    A version no release lists routes to the default release too, with RV(found=false); it fails
+    the task unless O(fail_on_missing=false).
   - Reads are pipelined, about three round trips whatever the number of releases. Never writes.
 author:
   - GameOps release engineering (@gameops)
@@ -47,6 +49,7 @@ options:
     description:
       - Fail when no release owns the section or IP, or when the version is listed by no release.
       - When false, RV(release) is null (or the default release, for a version) and RV(found) is false.
+      - The P(gameops.elastic_release.release#lookup) lookup answers every question the same way, with the same default.
     type: bool
     default: true
 notes:
@@ -124,7 +127,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter, argument_spec
-from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import LookupFailed, find, question
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.lookup import LookupFailed, answer_all, question
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
 
 
@@ -141,16 +144,18 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    asked = [(key, p[key]) for key in ('section_id', 'inner_ip', 'version') if p[key] not in (None, '')]
     try:
-        kind, name = question(p['section_id'], p['inner_ip'], p['version'])
+        question(**dict(asked))   # an invalid name is refused before connecting
         with OptionAdapter.from_module(module).session() as session:
             started = time.time()
-            answer = find(session, kind, name, p['fail_on_missing'])
+            # The lookup plugin's code path: one question, the same rule and the same answer.
+            answer = answer_all(session, asked, fail_on_missing=p['fail_on_missing'])[0]
             zk_seconds = time.time() - started
     except (LookupFailed, ZkError) as exc:
         module.fail_json(msg=str(exc))
-    answer.pop('kind')
-    answer.pop('name')
+    for key in ('question', 'service_version', 'error'):
+        answer.pop(key, None)
     module.exit_json(changed=False, zk_seconds=round(zk_seconds, 4), **answer)
 
 

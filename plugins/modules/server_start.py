@@ -26,16 +26,24 @@ description:
   - The command is an argument list run without a shell. Each placeholder fills exactly one argument,
     so a value can neither add arguments nor run anything. Section ids, IPs, versions and release
     names are validated before anything is read or started.
+  - With O(instances) (as the C(server_start) role calls it), every instance of the host at once -
+    one per section the CMDB gives the host for a service run per section, one per host otherwise -
+    each resolved by the controller and brought to O(state) with its own pid file; O(service),
+    O(section_id), O(release), O(version), O(global_url) and O(command) then come from each instance,
+    and ZooKeeper is not read (unless an instance has neither an owner nor an error, with
+    C(elastic_release_resolve=host)). One instance that fails does not keep the others from their
+    state; the task fails afterwards, naming each failure.
   - The service runs as a daemon in its own session, with stdin from C(/dev/null) and stdout and
     stderr appended to a log file, and is tracked by a pid file and a small state file (the command
     line it was started with) in O(run_dir).
-  - A process counts as running only when the pid file names a live process whose C(/proc/<pid>/cmdline)
-    is the command recorded at start; a stale pid file (for example after a reboot) never makes the
-    module signal an unrelated process.
+  - A process counts as this service only when the pid file names a live process whose C(/proc/<pid>/cmdline)
+    is the command recorded at start, or the command template with another release or build. A pid
+    file naming any other program fails the task, and that process is never signalled.
 author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
+  - gameops.elastic_release.instances
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -52,8 +60,12 @@ options:
       - Name of the service, which is also the name of its directory under C(version/) and of its
         program under C(bin/), for example C(gameserver).
       - 1-64 letters, digits, C(_), C(.) or C(-); no C(/).
+      - Required unless O(instances) or O(plan) is given.
     type: str
-    required: true
+  prune:
+    description: With O(instances), stop the instances of sections the host no longer serves (see O(served)).
+    type: bool
+    default: false
   install_root:
     description:
       - Absolute path where server packages are unpacked; the service's program is
@@ -85,7 +97,8 @@ options:
   command:
     description:
       - The command as a list of arguments, each one a template with the placeholders C({release}),
-        C({section_id}), C({inner_ip}), C({version}), C({global_url}), C({install_root}) and C({service}).
+        C({section_id}), C({inner_ip}), C({version}), C({global_url}), C({install_root}), C({service})
+        and C({port}) (O(ready_port)).
         Write a literal brace as C({{) or C(}}).
       - Only bare placeholder names are allowed (no attribute access, conversions or format specs);
         a placeholder without a value (for example C({section_id}) when no section is known) is an error.
@@ -263,9 +276,16 @@ pid_file:
   returned: always
   type: str
   sample: /data/game/run/gameserver.pid
+instances:
+  description:
+    - With O(instances), one result per instance - the keys of RV(summary), plus C(changed), C(failed),
+      C(msg) (the error), C(cmd), C(running_cmd), C(pid_file) and C(log_file).
+  returned: when O(instances) is given
+  type: list
+  elements: dict
 summary:
   description: What a fleet report shows for the host - RV(service), RV(action), RV(pid), RV(release), RV(version), RV(section_id) and RV(inner_ip).
-  returned: always
+  returned: unless O(instances) is given
   type: dict
   sample: {"service": "gameserver", "action": "started", "pid": 4711, "release": "gray1", "version": "dev.190122.01",
            "section_id": null, "inner_ip": "10.1.2.3"}
@@ -282,22 +302,23 @@ signal:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter, argument_spec
+from ansible_collections.gameops.elastic_release.plugins.module_utils._host import fleet as _fleet
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host import process as _process
 from ansible_collections.gameops.elastic_release.plugins.module_utils._host import service as _service
-from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError
+from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.base import ZkError
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            service=dict(type='str', required=True),
+            service=dict(type='str'),
+            prune=dict(type='bool', default=False),
             install_root=dict(type='path', required=True),
             section_id=dict(type='str'),
             inner_ip=dict(type='str'),
             state=dict(type='str', default='started', choices=list(_service.STATES)),
             command=dict(type='list', elements='str'),
             restart_on_change=dict(type='bool', default=False),
-            ready_port=dict(type='int'),
             ready_timeout=dict(type='float', default=30.0),
             ready_delay=dict(type='float', default=0.5),
             stop_timeout=dict(type='float', default=30.0),
@@ -306,11 +327,18 @@ def main():
             release=dict(type='str'),
             global_url=dict(type='str'),
             owner_error=dict(type='str'),
+            **_fleet.INSTANCE_SPEC
         ),
         required_by={'release': 'version'},
+        required_one_of=[('service', 'instances', 'plan')],
         supports_check_mode=True,
     )
     p = module.params
+    if p['plan'] is not None:
+        p['owner_error'] = p['owner_error'] or _fleet.from_plan(p)
+    if p['instances'] is not None or p['plan'] is not None:
+        p['instances'] = p['instances'] or []
+        _instances(module)
     try:
         request = _service.Request(p)
         result = _process.execute(request, OptionAdapter.from_module(module).session, module.check_mode)
@@ -320,6 +348,23 @@ def main():
     for warning in result.pop('warnings'):
         module.warn(warning)
     module.exit_json(**result)
+
+
+def _instances(module):
+    p = module.params
+    if p['owner_error']:
+        module.fail_json(msg=p['owner_error'], changed=False, instances=[])
+    try:
+        results, errors = _fleet.run(p, p['state'], module.check_mode, OptionAdapter.from_module(module).session)
+    except _service.ServiceError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    changed = any(r.get('changed') for r in results)
+    for result in results:
+        for warning in result.pop('warnings', []):
+            module.warn(warning)
+    if errors:
+        module.fail_json(msg='; '.join(errors), changed=changed, instances=results)
+    module.exit_json(changed=changed, instances=results)
 
 
 if __name__ == '__main__':

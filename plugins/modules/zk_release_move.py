@@ -13,8 +13,9 @@ short_description: Move game sections and servers from one release to another, a
 version_added: 0.1.0
 description:
   - Moves sections and servers, with their node data, from O(source) to O(destination) in one
-    ZooKeeper transaction, under both releases' locks. Each release gets a revision that records
-    the move, so a rollback of either undoes it (the inverse move).
+    ZooKeeper transaction, under both releases' locks. The move is one change, recorded in a
+    revision of each release, so the rollback flow of either undoes it whole
+    (M(gameops.elastic_release.zk_release_revision)).
   - This is how a gray release grows zone by zone and shrinks again - the widen and narrow flows
     (C(playbooks/widen.yml), C(playbooks/narrow.yml)) run this module step by step.
   - The receiving release remembers where each item came from. Publishing either release later
@@ -68,7 +69,7 @@ options:
     default: false
   origin:
     description:
-      - Free text recorded with both revisions as their package (for example a Tianti job id).
+      - Free text recorded with the change (for example a Tianti job id); the releases keep their build (C(package)).
     type: str
 notes:
   - Requires the C(kazoo) Python library on the host that runs the module.
@@ -132,6 +133,15 @@ revision:
   description: The revision written for O(source), or null when nothing was written.
   returned: always
   type: str
+change:
+  description: The id of the change written (or planned in check mode), or null when nothing changes.
+  returned: always
+  type: str
+  sample: 8e41d07a5c22
+given_up:
+  description: Sections and servers the move leaves with no owner (a move gives every item to a release, so none).
+  returned: always
+  type: dict
 revisions_written:
   description: The revision written for every release the move touched.
   returned: always
@@ -155,17 +165,12 @@ zk_seconds:
   type: float
 impact:
   description:
-    - What the change does to the release map (planned in check mode), computed against the map as read.
-    - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
-      C(versions) the client versions whose route changes (C(version), C(from) and C(to), each with
-      C(release) and C(global_url)); C(data) the items whose node data changes in place;
-      C(global_urls) the releases whose global URL changes; C(default_release) a change of the
-      default release; C(hosts) the O(impact_hosts) that need a restart, with the C(reasons); and
-      C(restart) their names.
+    - What the change does to the release map (planned in check mode), computed against the map as read,
+      with the keys described at RV(gameops.elastic_release.zk_release_node#module:impact).
   returned: always
   type: dict
   sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
-           "versions": [], "data": [], "global_urls": [], "default_release": null,
+           "versions": [], "data": [], "global_urls": [], "default_release": null, "held_elsewhere": [], "given_up": [],
            "hosts": [{"host": "gs-prod-02", "inner_ip": "10.1.0.12", "reasons": ["section 1003: production -> gray1"]}],
            "restart": ["gs-prod-02"]}
 impact_table:

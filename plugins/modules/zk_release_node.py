@@ -27,7 +27,10 @@ description:
   - The release map stays whole (see docs/ownership.md). A publish that would give a section or a server a
     second owner, or a client version a second non-default release, is refused naming each item and
     its owner, and nothing is written; O(takeover) takes such items from their owner in the same
-    transaction instead.
+    transaction instead. A write that would leave a section or server with no owner (a config that
+    drops it, a removal) is refused unless O(release_items) names it.
+  - Every write is one change (RV(change)), recorded with the state it replaced in every release it
+    touched; M(gameops.elastic_release.zk_release_revision) lists and undoes changes.
   - Items another release holds by a move from this release (a widened gray release) stay there and
     are returned as RV(held_elsewhere); items this release holds by a move and its config does not
     list are kept (RV(kept_moved)). Removing a release gives its lent items back to their origin.
@@ -122,10 +125,20 @@ options:
   absorb:
     description:
       - Releases whose sections, servers and versions this release takes over, removing those
-        releases, in the same transaction (the promote flow). Each gets a revision.
+        releases, in the same transaction (the promote flow). Each gets a revision of the one change.
+      - With O(package), the package's build must be the build of the package recorded on each absorbed
+        release (the build that ran as gray); otherwise the write is refused naming both builds.
+      - When every absorbed release is gone and the newest promote recorded on O(release) absorbed
+        them with the same package, nothing is written and RV(already_promoted) names that change
+        (a pipeline's retry is V(ok)).
     type: list
     elements: str
     default: []
+  allow_other_build:
+    description:
+      - With O(absorb), promote a package of another build than the absorbed release's.
+    type: bool
+    default: false
   leave_to:
     description:
       - Releases whose sections and servers stay theirs even when the config lists them (they are left
@@ -257,6 +270,30 @@ metadata_only:
   description: Whether only the release node's metadata changed (a new build with the same config).
   returned: when true
   type: bool
+change:
+  description: The id of the change written (or planned in check mode), or null when nothing changes.
+  returned: always
+  type: str
+  sample: 3f2a1c9e0b7d
+given_up:
+  description: Sections and servers the write leaves with no owner (named by O(release_items)), with their owner before.
+  returned: always
+  type: dict
+  sample: {"sections": {"1901": "gray1"}}
+appended_versions:
+  description: With O(append_versions_to_default), the versions this write appended to the default release.
+  returned: when versions were appended
+  type: dict
+  sample: {"production": ["1.3.0"]}
+already_promoted:
+  description: With O(absorb), the change that already promoted the absorbed releases (nothing was written).
+  returned: when the promote was already made
+  type: str
+returned:
+  description: With O(state=absent), the items the release held by a move, given back to where each came from.
+  returned: with O(state=absent)
+  type: dict
+  sample: {"production": {"sections": ["1003"]}}
 transactions:
   description: Number of ZooKeeper transactions committed (1 unless chunked; 0 when nothing was written).
   returned: always
@@ -286,15 +323,18 @@ impact:
   description:
     - What the change does to the release map (planned in check mode), computed against the map as read.
     - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
-      C(versions) the client versions whose route changes (C(version), C(from) and C(to), each with
-      C(release) and C(global_url)); C(data) the items whose node data changes in place;
-      C(global_urls) the releases whose global URL changes; C(default_release) a change of the
-      default release; C(hosts) the O(impact_hosts) that need a restart, with the C(reasons); and
-      C(restart) their names.
+      C(versions) the client versions whose route changes or that enter or leave routing (C(version),
+      C(from) and C(to), each with C(release), C(global_url) and C(listed) - false for a version no
+      release lists, which still routes to the default release); C(data) the items whose node data
+      changes in place; C(global_urls) the releases whose global URL changes; C(default_release) a
+      change of the default release; C(held_elsewhere) the items of the config another release holds
+      by a move and keeps (C(kind), C(name), C(holder)); C(given_up) the sections and servers left with
+      no owner on purpose (C(kind), C(name), C(owner)); C(hosts) the O(impact_hosts) that need a
+      restart, with the C(reasons); and C(restart) their names.
   returned: always
   type: dict
   sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
-           "versions": [], "data": [], "global_urls": [], "default_release": null,
+           "versions": [], "data": [], "global_urls": [], "default_release": null, "held_elsewhere": [], "given_up": [],
            "hosts": [{"host": "gs-prod-02", "inner_ip": "10.1.0.12", "reasons": ["section 1003: production -> gray1"]}],
            "restart": ["gs-prod-02"]}
 impact_table:
@@ -330,6 +370,7 @@ def main():
             append_versions_to_default=dict(type='bool', default=False),
             takeover=dict(type='bool', default=False),
             absorb=dict(type='list', elements='str', default=[]),
+            allow_other_build=dict(type='bool', default=False),
             leave_to=dict(type='list', elements='str', default=[]),
             origin=dict(type='str'),
             verify=dict(type='str', default='full', choices=['full', 'fast']),

@@ -9,24 +9,29 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: zk_release_revision
-short_description: List a release's kept revisions, or restore one (rollback)
+short_description: List a release's changes, or undo one (rollback)
 version_added: 0.1.0
 description:
-  - Every write of a release (publish, retire, rollback) keeps the state of C(/releases/{release})
-    it replaced as a revision under C({admin_root}/history/{release}). The newest revision
-    therefore holds the state before the last write.
-  - O(state=listed) returns the kept revisions with their time, operator, action and package.
-  - O(state=restored) makes C(/releases/{release}) hold exactly the state kept by O(revision)
-    (by default the newest one, which undoes the last write). The restore is one ZooKeeper
-    transaction, takes the release's lock, and is itself recorded as a new revision (action
-    C(rollback)), so a restore can be undone like any other write.
-  - Restoring a revision taken before the release existed removes the release; that is refused for
-    the default release named by C(/default_release).
-  - C(/default_release) and the versions a review or gray publish appended to the default release
-    are not part of a release's revisions and are not changed.
-  - A restore is guarded like a publish - it never gives a section or server a second owner - and
-    keeps the items the release holds by a move. A revision written by a move (widen, narrow) is
-    undone by the inverse move, which writes both releases (RV(moves)).
+  - Every write is one change with an id, recorded in a revision of every release it touched (a
+    promote touches the default release and the gray release it removes; a gray publish touches
+    the default release it appends versions to). Each revision keeps what the change altered in
+    that release, with the release node's bookkeeping (C(package), C(services), C(appended),
+    C(moved)), under C({admin_root}/history/{release}).
+  - O(state=listed) returns the release's kept changes, oldest first - id, time, operator, action,
+    the releases touched and, for each, the build it held before and after.
+  - O(state=restored) undoes one change whole - by default the release's newest change, or the one
+    named by O(change) - in one ZooKeeper transaction over every release it touched, including a
+    release it removed (undoing a promote brings the gray release back with its items, versions and
+    build). When nothing else wrote those releases since, the tree is byte-identical to what it was
+    before the change.
+  - An undo is refused, naming the later change and the command that undoes it first, when a later
+    change touched the same items (undo newest first; never a mixed map). It is guarded like every
+    write - it never gives an item a second owner, and never leaves a section or server without an
+    owner unless O(release_items) names it - and is itself a change, so undoing it redoes the change.
+  - O(revision) names a change by the revision that records it in this release; it is refused when
+    the change touched other releases too (a change is undone whole, with O(change)).
+  - Revisions written by earlier versions of the collection are listed and restored as before (a
+    move's revision by the inverse move; another by restoring the state it holds).
 author:
   - GameOps release engineering (@gameops)
 extends_documentation_fragment:
@@ -48,40 +53,46 @@ options:
     required: true
   state:
     description:
-      - V(listed) only reads and returns RV(revisions).
-      - V(restored) restores O(revision).
+      - V(listed) only reads and returns RV(changes).
+      - V(restored) undoes a change.
     type: str
     choices: [listed, restored]
     default: listed
+  change:
+    description:
+      - The change to undo, by its id as listed (V(3f2a1c9e0b7d)) or the first six or more characters of it.
+      - Defaults to the release's newest change. Undoing the newest twice therefore redoes it.
+    type: str
   revision:
     description:
-      - The revision to restore, as listed (V(rev-0000000003)) or as its number (V(3)).
-      - Defaults to the newest revision, the state before the last write. Running the default
-        twice therefore undoes the first restore; give the revision for a repeatable rollback.
+      - The change to undo, by the revision that records it in this release (V(rev-0000000003) or V(3)).
+      - Refused when that change touched other releases too.
     type: str
 notes:
   - Requires the C(kazoo) Python library on the host that runs the module.
 seealso:
   - module: gameops.elastic_release.zk_release_node
+  - module: gameops.elastic_release.zk_release_move
 '''
 
 EXAMPLES = r'''
-- name: List the kept revisions of gray1
+- name: List the changes of gray1
   gameops.elastic_release.zk_release_revision:
     hosts: 10.0.0.1:2181/mygame
     release: gray1
   register: kept
 
-- name: Undo the last write of gray1
+- name: Undo the newest change of gray1 (every release it touched)
   gameops.elastic_release.zk_release_revision:
     release: gray1
     state: restored
 
-- name: Restore production as it was before revision 3 was written
+- name: Undo a chosen change, giving up the sections it created
   gameops.elastic_release.zk_release_revision:
-    release: production
+    release: gray1
     state: restored
-    revision: rev-0000000003
+    change: 3f2a1c9e0b7d
+    release_items: [all]
 '''
 
 RETURN = r'''
@@ -90,29 +101,53 @@ release:
   returned: always
   type: str
   sample: gray1
-revisions:
+changes:
   description:
-    - The kept revisions, oldest first, as they were before the task.
-    - C(package) is the package of the write that made the revision (the write a restore undoes);
-      C(holds_package) is the package whose content the revision holds, when known.
+    - The release's kept changes, oldest first, as they were before the task (one per revision).
+    - C(change) is the id; C(releases) the releases the change touched; C(builds) the package each
+      held before and after; C(undoes) the change an undo undid; C(undone_by) the undo that undid this
+      one (null when it is live); C(given_up) the sections and servers it left with no owner on purpose.
+    - C(holds_package) is the build this release held before the change (what undoing it brings back).
   returned: always
   type: list
   elements: dict
   sample:
-    - revision: rev-0000000001
+    - change: 3f2a1c9e0b7d
+      revision: rev-0000000002
       time: "2026-01-22T08:00:00Z"
       operator: tianti@ops-01
       action: publish
-      package: mygame-gray1-190122.01.tar.gz
-      holds_package: null
-      release_existed_before: false
+      releases: [gray1, production]
+      builds: {"gray1": {"before": "mygame-gray1-190122.01.tar.gz", "after": "mygame-gray1-190123.01.tar.gz"},
+               "production": {"before": "mygame-production-190122.01.tar.gz", "after": "mygame-production-190122.01.tar.gz"}}
+      holds_package: mygame-gray1-190122.01.tar.gz
+      undoes: null
+      undone_by: null
+revisions:
+  description: RV(changes) under its earlier name.
+  returned: always
+  type: list
+  elements: dict
 restored:
-  description: The revision restored (one of RV(revisions)).
+  description: The change undone (one of RV(changes)).
   returned: when O(state=restored)
   type: dict
-  sample: {"revision": "rev-0000000002", "action": "publish", "package": "mygame-gray1-190123.01.tar.gz"}
+  sample: {"change": "3f2a1c9e0b7d", "revision": "rev-0000000002", "action": "publish"}
+undone_change:
+  description: The id of the change undone.
+  returned: when O(state=restored)
+  type: str
+change:
+  description: The id of the undo itself (a change), or null when nothing was written.
+  returned: when O(state=restored)
+  type: str
+given_up:
+  description: The sections and servers the undo leaves with no owner (named by O(release_items)).
+  returned: when O(state=restored)
+  type: dict
+  sample: {"sections": {"1901": "gray1"}}
 removed:
-  description: Whether the restore removes the release (the revision was taken before it existed).
+  description: Whether the undo removes the release (the change created it).
   returned: when O(state=restored)
   type: bool
 operations:
@@ -138,7 +173,7 @@ zk_seconds:
   returned: when O(state=restored)
   type: float
 revision:
-  description: Id of the new revision that records the restore (it keeps the state the restore replaced), or null when nothing was written.
+  description: Id of the new revision of the release that records the undo, or null when nothing was written.
   returned: when O(state=restored)
   type: str
   sample: rev-0000000004
@@ -160,23 +195,18 @@ write_outcome:
   returned: when O(state=restored)
   type: str
 moves:
-  description: For a revision written by a move, the inverse move made (or planned).
-  returned: when O(state=restored) and the revision records a move
+  description: When the change undone was a move (a widen or narrow step), the items moved back.
+  returned: when O(state=restored) and the change undone was a move
   type: dict
   sample: {"from": "gray1", "to": "production", "sections": ["1004", "1005"]}
 impact:
   description:
-    - What the change does to the release map (planned in check mode), computed against the map as read.
-    - C(owners) lists the sections and servers that change owner (C(kind), C(name), C(from), C(to));
-      C(versions) the client versions whose route changes (C(version), C(from) and C(to), each with
-      C(release) and C(global_url)); C(data) the items whose node data changes in place;
-      C(global_urls) the releases whose global URL changes; C(default_release) a change of the
-      default release; C(hosts) the O(impact_hosts) that need a restart, with the C(reasons); and
-      C(restart) their names.
+    - What the change does to the release map (planned in check mode), computed against the map as read,
+      with the keys described at RV(gameops.elastic_release.zk_release_node#module:impact).
   returned: when O(state=restored)
   type: dict
   sample: {"owners": [{"kind": "sections", "name": "1003", "from": "production", "to": "gray1"}],
-           "versions": [], "data": [], "global_urls": [], "default_release": null,
+           "versions": [], "data": [], "global_urls": [], "default_release": null, "held_elsewhere": [], "given_up": [],
            "hosts": [{"host": "gs-prod-02", "inner_ip": "10.1.0.12", "reasons": ["section 1003: production -> gray1"]}],
            "restart": ["gs-prod-02"]}
 impact_table:
@@ -195,8 +225,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release import revisions as _revisions
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import validate_release
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write import rollback as _rollback
-from ansible_collections.gameops.elastic_release.plugins.module_utils._write.transaction import apply
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.undo import UndoIntent
 
 
 def main():
@@ -204,8 +233,10 @@ def main():
         argument_spec=front.write_argument_spec(
             release=dict(type='str', required=True),
             state=dict(type='str', default='listed', choices=['listed', 'restored']),
+            change=dict(type='str'),
             revision=dict(type='str'),
         ),
+        mutually_exclusive=[('change', 'revision')],
         supports_check_mode=True,
     )
     p = module.params
@@ -213,28 +244,24 @@ def main():
     restoring = p['state'] == 'restored'
 
     def work(session, opts, prepared):
-        result['revisions'] = _revisions.rows(session, p['release'], opts.admin_root)
+        result['changes'] = _revisions.list_changes(session, p['release'], opts.admin_root)
+        result['revisions'] = result['changes']
         if not restoring:
             return None
-        intent, row, kind = _rollback.restore_intent(session, p['release'], opts.admin_root, p['revision'])
-        outcome = apply(session, intent, opts, check_mode=module.check_mode)
-        front.attach_impact(session, outcome, p['impact_hosts'])
-        return intent, row, kind, outcome
+        intent = UndoIntent(p['release'], opts.admin_root, change=p['change'], revision=p['revision'])
+        return intent, front.run(session, intent, opts, module.check_mode, p['impact_hosts'])
 
-    what = 'restore a revision of' if restoring else 'list the revisions of'
+    what = 'undo a change of' if restoring else 'list the changes of'
     done = front.execute(module, work, lambda opts: validate_release(p['release']), base=result,
                          prefix='cannot %s release %s: ' % (what, p['release']),
-                         unknown_prefix='cannot restore a revision of release %s: ' % p['release'])
+                         unknown_prefix='cannot undo a change of release %s: ' % p['release'])
     if not restoring:
         module.exit_json(**result)
-    intent, row, kind, outcome = done
-    extra = dict(revisions=result['revisions'], restored=row)
-    if kind == 'move':
-        extra['moves'] = {'from': intent.source, 'to': intent.destination}
-        extra['moves'].update(outcome.notes.get('moved') or {})
-        extra['removed'] = False
-    else:
-        extra['removed'] = not intent.desired['exists']
+    intent, outcome = done
+    extra = dict(revisions=result['changes'], changes=result['changes'], restored=intent.row,
+                 undone_change=(intent.row or {}).get('change'), removed=intent.removes)
+    if intent.moves:
+        extra['moves'] = intent.moves
     front.finish(module, p['release'], outcome, extra=extra)
 
 

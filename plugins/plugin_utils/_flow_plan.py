@@ -18,8 +18,11 @@ from ansible_collections.gameops.elastic_release.plugins.module_utils._release.s
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.state import empty_state, state_from_config
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import front
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import move as _move
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import DEFAULT_ADMIN_ROOT
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import publish as _publish
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.change import Options
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.front import release_items
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.undo import UndoIntent
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.options import OptionAdapter
 from ansible_collections.gameops.elastic_release.plugins.module_utils._zk.session import ZkError, ZkRequestTooLarge, request_size
 
@@ -39,9 +42,15 @@ def intent_for(params, info):
     if flow == 'promote':
         desired = state_from_config(info['config'])
         return _publish.PublishIntent(info['package_release'], desired, indicator=info['indicator'],
-                                      package=info['package'], absorb=[params.release])
+                                      package=info['package'], absorb=[params.release], name_pattern=params.name_pattern,
+                                      allow_other_build=params.allow_other_build)
     if flow == 'retire':
         return _publish.PublishIntent(params.release, empty_state(False), action='retire')
+    if flow == 'rollback':
+        if params.list_revisions:
+            return None
+        return UndoIntent(params.release, DEFAULT_ADMIN_ROOT, change=params.change or None,
+                          revision=params.revision or None)
     if flow in ('widen', 'narrow'):
         items = {}
         for step in info['steps']:
@@ -60,7 +69,11 @@ def plan_problems(params, info, connection):
     if intent is None:
         return [], None
     adapter = OptionAdapter(connection.get)
-    opts = Options(allow_chunked=params.allow_chunked)
+    try:
+        given_up = release_items(params.release_items)
+    except ValueError as exc:
+        return ['release_items: %s' % exc], None
+    opts = Options(allow_chunked=params.allow_chunked, release_items=given_up)
     route = False
     try:
         with adapter.session() as session:

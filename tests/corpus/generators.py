@@ -173,7 +173,9 @@ def configs(workdir):
         'global_url_number': b'{"global_url": 9000}',
         'global_url_newline': b'{"global_url": "http://10.0.0.5:9000\\nX-Injected: 1"}',
         'unknown_key': b'{"sectoins": {"1001": {}}}',
-        'huge_node_data': json.dumps({'release': 'gray1', 'sections': {'1901': {'blob': 'x' * (1536 * 1024)}}}).encode(),
+        # gray1's server stays: the node's size is the one problem of this config
+        'huge_node_data': json.dumps({'release': 'gray1', 'sections': {'1901': {'blob': 'x' * (1536 * 1024)}},
+                                      'servers': ['10.1.0.21']}).encode(),
         'nan_value': b'{"sections": {"1001": {"weight": NaN}}}',
     }
     out = {}

@@ -33,8 +33,9 @@ HOSTS = [
      'services': ['gameserver']},
     {'name': 'gs-review-01', 'inner_ip': '10.2.0.11', 'section_ids': [2001], 'deploy_location': 'appstore_review',
      'services': ['gameserver']},
-    {'name': 'tools-v6-01', 'inner_ip': '2001:db8::1', 'deploy_location': 'cn_prod', 'services': []},
 ]
+# A host whose IP gray1 lists spelled another way (seeded by the non_canonical_name case).
+TOOLS = {'name': 'tools-v6-01', 'inner_ip': '2001:db8::1', 'deploy_location': 'cn_prod', 'services': []}
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ CASES = {
 def test_each_seeded_defect_gives_exactly_its_finding(project, case):
     _seed(project, case)
     before = project.tree()
-    res = audit(project)
+    res = audit(project, hosts=HOSTS + [TOOLS] if case == 'non_canonical_name' else None)
     kinds = set(f['kind'] for f in res['findings'])
     assert kinds == {case}, res['findings']
     assert set(f['severity'] for f in res['findings']) == {CASES[case]}
@@ -150,3 +151,58 @@ def test_null_data_written_by_zookeepers_own_cli(project):
                                            'config': CONFIGS['production'], 'set_default': True}, check=check)
         assert out['changed'] is True and not out.get('failed'), out
     assert audit(project)['findings'] == []
+
+
+def test_cmdb_items_without_owner_and_the_history_findings(project):
+    zk = project
+    hosts = HOSTS + [TOOLS, {'name': 'gs-new-01', 'inner_ip': '10.1.0.13', 'section_ids': [1005], 'services': []}]
+    res = audit(zk, hosts=hosts)
+    found = sorted((f['severity'], f['kind'], f['items']) for f in res['findings'])
+    # A section nothing runs on yet, and IPs no release lists: warnings.
+    assert found == [('warning', 'section_unowned', ['1005']), ('warning', 'server_unowned', ['10.1.0.13']),
+                     ('warning', 'server_unowned', ['2001:db8::1'])], res['findings']
+    # A section a host serves, given up on purpose: info naming the change; lost otherwise: an error.
+    given = modrun.run(zk_release_node, {'hosts': zk.hosts, 'release': 'gray1', 'state': 'absent',
+                                         'release_items': ['all']})
+    assert given['changed'], given
+    zk.client.delete('/releases/appstore_review/sections/2001')
+    res = audit(zk)
+    found = sorted((f['severity'], f['kind'], f['items']) for f in res['findings'])
+    # (and the version gray1 appended to production: its publisher is gone)
+    assert found == [('error', 'section_unowned', ['2001']), ('info', 'given_up', ['10.1.0.21']),
+                     ('info', 'given_up', ['1901']), ('info', 'registered_not_published', []),
+                     ('warning', 'appended_version_orphaned', ['1.3.0'])], res['findings']
+    assert any(given['change'] in f['message'] for f in res['findings'] if f['kind'] == 'given_up')
+
+
+def test_bookkeeping_edited_outside_a_change_is_reported(project):
+    zk = project
+    meta = json.loads(zk.client.get('/releases/gray1')[0])
+    meta['services'] = {'gameserver': 'dev.190199.09'}
+    zk.client.set('/releases/gray1', json.dumps(meta).encode())
+    res = audit(zk)
+    assert [(f['kind'], f['releases']) for f in res['findings']] == [('package_services_mismatch', ['gray1'])], res
+
+
+def _legacy(zk, release, revision, action, txn):
+    import zlib
+    doc = {'format': 1, 'release': release, 'revision': revision, 'txn': txn, 'action': action, 'before': {}}
+    zk.client.create('/elastic_release/history/%s/%s' % (release, revision), zlib.compress(json.dumps(doc).encode()),
+                     makepath=True)
+
+
+def test_a_promote_rolled_back_in_one_release_by_an_earlier_version_is_half_undone(project):
+    """What the rollback flow of an earlier version left after a promote: production restored, the
+    gray release it removed still gone (their newest revisions: the rollback, and the promote)."""
+    zk = project
+    for release in ('production', 'gray2'):
+        zk.client.delete('/elastic_release/history/%s' % release, recursive=True) \
+            if zk.client.exists('/elastic_release/history/%s' % release) else None
+    _legacy(zk, 'production', 'rev-0000000001', 'publish', 'a' * 32)
+    _legacy(zk, 'production', 'rev-0000000002', 'publish', 'b' * 32)
+    _legacy(zk, 'production', 'rev-0000000003', 'rollback', 'c' * 32)
+    _legacy(zk, 'gray2', 'rev-0000000001', 'publish', 'd' * 32)
+    _legacy(zk, 'gray2', 'rev-0000000002', 'publish', 'b' * 32)
+    res = audit(zk)
+    assert [(f['severity'], f['kind'], f['items'], f['releases']) for f in res['findings']] == [
+        ('error', 'change_half_undone', ['bbbbbbbbbbbb'], ['gray2', 'production'])], res['findings']

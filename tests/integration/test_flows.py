@@ -96,39 +96,48 @@ def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
     assert 'rev-0000000002' in run.res.stdout and os.path.basename(gray_b) in run.res.stdout
 
     before_rollback = zk.tree()
-    run = flow(inventory, tmp_path, 'rollback', check=True, diff=True, release='gray1')
+    # The second build brought section 1902: undoing it leaves 1902 with no owner, given up by name.
+    run = flow(inventory, tmp_path, 'rollback', release='gray1')
+    assert run.rc == 2 and 'section id 1902 (owned by gray1)' in run.summary['error'], run
+    assert '-e release_items=1902' in run.summary['error'] and run.failed_task() == CHECK_TASK
+    run = flow(inventory, tmp_path, 'rollback', check=True, diff=True, release='gray1', release_items='1902')
     assert run.rc == 0, run
     assert zk.tree() == before_rollback
     assert '-    "1902": {}' in run.res.stdout  # the diff shows the section the rollback removes
-    run = flow(inventory, tmp_path, 'rollback', release='gray1')
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', release_items='1902')
     assert run.rc == 0, run
     assert release_state(client, 'gray1') == expected_state('gray1-190122.01')
     assert run.summary['revision'] == 'rev-0000000003' and run.summary['restored']['revision'] == 'rev-0000000002'
+    # The change undone touched production too: the version it appended is gone with it.
+    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.4.0']
+    undone = run.summary['undone_change']
     run = flow(inventory, tmp_path, 'rollback', release='gray1', list_revisions='true')
-    assert run.summary['revisions'][-1]['action'] == 'rollback'
-    assert run.summary['revisions'][-1]['package'] == os.path.basename(gray_a)  # the content it restored
-    # A rollback to an explicit revision is repeatable.
-    run = flow(inventory, tmp_path, 'rollback', release='gray1', revision='2')
+    assert run.summary['changes'][-1]['action'] == 'undo' and run.summary['changes'][-2]['undone_by'] is not None
+    assert run.summary['changes'][-1]['builds']['gray1']['after'] == os.path.basename(gray_a)  # the build it restored
+    # An undo of a chosen change is repeatable; a revision of a change of two releases is refused.
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', change=undone)
     assert run.rc == 0 and run.summary['changed'] is False, run
+    run = flow(inventory, tmp_path, 'rollback', release='gray1', revision='2')
+    assert run.rc == 2 and 'is part of change %s, which also touched production' % undone in run.summary['error'], run
 
-    # Production cannot be rolled back to before it existed: it is the default release.
+    # Production's first publish cannot be undone while later changes stand on it.
     tree = zk.tree()
     run = flow(inventory, tmp_path, 'rollback', release='production', revision='rev-0000000001')
     assert run.rc == 2, run
-    assert 'it is the default release' in run.summary['error']
+    assert 'later changes touched the same items' in run.summary['error'] and 'Undo newest first' in run.summary['error']
     assert zk.tree() == tree
 
     # Retire the review release: check mode first, then for real.
-    run = flow(inventory, tmp_path, 'retire', check=True, diff=True, release='appstore_review')
+    run = flow(inventory, tmp_path, 'retire', check=True, diff=True, release='appstore_review', release_items='all')
     assert run.rc == 0, run
     assert zk.tree() == tree
     assert 'delete /releases/appstore_review/global_url' in run.res.stdout
-    run = flow(inventory, tmp_path, 'retire', release='appstore_review')
+    run = flow(inventory, tmp_path, 'retire', release='appstore_review', release_items='all')
     assert run.rc == 0, run
     assert not client.exists('/releases/appstore_review')
     assert run.summary['changed_nodes'] > 0 and run.summary['revision'] == 'rev-0000000002'
     # Its appended version stays with the default release, so review clients keep a route.
-    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.3.1', '1.4.0']
+    assert children(client, '/releases/production/versions') == ['1.2.0', '1.2.1', '1.3.0', '1.4.0']
     assert lookups(inventory, tmp_path, [{'version': '1.4.0'}]) == [['production', 'http://10.1.0.5:9000']]
 
     # A mistaken retire is undone by the rollback flow.

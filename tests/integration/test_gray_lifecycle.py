@@ -83,8 +83,9 @@ def test_widen_in_two_steps_with_a_gate_then_production_publish_rollback_and_nar
     assert [s['moved']['sections'] for s in steps] == [['1003'], ['1004']]
     assert all(sorted(s['revisions_written']) == ['gray1', 'production'] for s in steps)
     assert run.summary['undone'] is False and run.summary['impact']['owners'][0]['to'] == 'gray1'
-    # The summary counts the whole run, not its last step.
-    assert run.summary['transactions'] == 2, run.summary
+    # The summary counts the whole run, not its last step; each step is a change of its own.
+    assert run.summary['transactions'] == 2 and len(set(run.summary['changes'])) == 2, run.summary
+    assert [s['change'] for s in steps] == run.summary['changes']
     assert [(o['name'], o['from'], o['to']) for o in run.summary['impact']['owners']] == [
         ('1003', 'production', 'gray1'), ('1004', 'production', 'gray1')], run.summary['impact']
     assert [h['host'] for h in run.summary['impact']['hosts']] == ['gs-prod-02'], run.summary['impact']
@@ -125,8 +126,10 @@ def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_pa
     assert run.summary['status'] == 'failed' and run.summary['undone'] is True
     assert 'health gate failed after step 1 of 2' in run.summary['error'] and 'error_rate_7%' in run.summary['error']
     assert 'exited 3' in run.summary['error']
-    # Both transactions are counted: the step, and the undo that moved it back.
+    # Both transactions are counted: the step, and the undo that moved it back; net, nothing changed.
     assert run.summary['transactions'] == 2 and run.summary['changed'] is True, run.summary
+    assert run.summary['net_impact'] == {} and len(run.summary['changes']) == 2, run.summary
+    assert run.summary['undo_change'] == run.summary['changes'][1], run.summary
     assert [s['moved']['sections'] for s in run.summary['steps']] == [['1003']]
 
 
@@ -167,6 +170,9 @@ def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path, basics):
     zk.copy_from(basics)
     run = flow(inventory, tmp_path, 'widen', release='gray1', sections='1003')
     assert run.rc == 0, run
+    # The promoted build is the one gray1 runs (the first step refuses another build).
+    run = flow(inventory, tmp_path, 'gray', package=packages['gray1-190123.01'], release='gray1')
+    assert run.rc == 0, run
     tree = zk.tree()
     run = flow(inventory, tmp_path, 'promote', check=True, release='gray1', package=packages['production-190123.01'])
     assert run.rc == 0, run
@@ -176,11 +182,16 @@ def test_promote_then_audit_and_map(zk, inventory, packages, tmp_path, basics):
     assert run.summary['transactions'] == 1 and sorted(run.summary['revisions_written']) == ['gray1', 'production']
     assert not client.exists('/releases/gray1')
     assert children(client, '/releases') == ['production']
-    assert children(client, '/releases/production/sections') == ['1001', '1002', '1003', '1004', '1901']
+    assert children(client, '/releases/production/sections') == ['1001', '1002', '1003', '1004', '1901', '1902']
     assert children(client, '/releases/production/servers') == ['10.1.0.11', '10.1.0.12', '10.1.0.21']
     assert '1.3.0' in children(client, '/releases/production/versions')
 
-    # The audit of the promoted map: gray1 is still registered (the registry is the inventory's).
+    # The audit of the promoted map: gray1 is still registered (the registry is the inventory's). The
+    # CMDB's review host serves section 2001: with no review release published, that is an error.
+    run = flow(inventory, tmp_path, 'audit')
+    assert run.rc == 2 and 'section 2001 of host gs-review-01 is owned by no release' in run.summary['error'], run
+    run = flow(inventory, tmp_path, 'review', package=packages['appstore_review-190122.01'], release='appstore_review')
+    assert run.rc == 0, run
     run = flow(inventory, tmp_path, 'audit')
     assert run.rc == 0, run
     kinds = [f['kind'] for f in run.summary['findings']]

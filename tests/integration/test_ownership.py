@@ -223,8 +223,15 @@ def test_abort_gives_back_every_lent_item_and_rollback_undoes_one_step(project):
 def test_retiring_a_widened_release_gives_its_lent_items_back(project):
     zk = project
     assert move(zk, {'destination': 'gray1', 'sections': ['1003']})['changed']
-    res = node(zk, {'release': 'gray1', 'state': 'absent'})
+    # Its own section and server would have no owner: refused unless given up by name (or all).
+    before = zk.tree()
+    res = node(zk, {'release': 'gray1', 'state': 'absent', 'release_items': ['1901']})
+    assert res.get('failed') and 'server inner IP 10.1.0.21 (owned by gray1)' in res['msg'], res
+    assert '1901' not in res['msg'].split('no owner:')[1].split(';')[0] and res['write_outcome'] == 'not_written'
+    assert zk.tree() == before
+    res = node(zk, {'release': 'gray1', 'state': 'absent', 'release_items': ['1901', '10.1.0.21']})
     assert res['changed'] is True and res['returned'] == {'production': {'sections': ['1003']}}, res
+    assert res['given_up'] == {'sections': {'1901': 'gray1'}, 'servers': {'10.1.0.21': 'gray1'}}, res
     assert not zk.client.exists('/releases/gray1')
     assert '1003' in children(zk, '/releases/production/sections')
     assert lookup(zk, section_id='1003')['release'] == 'production'
@@ -287,8 +294,9 @@ def test_impact_names_owners_routes_and_hosts_to_restart(project):
     review = {'global_url': 'http://10.2.0.5:9000', 'versions': ['1.4.0'], 'sections': ['2001']}
     res = node(zk, {'release': 'appstore_review', 'config': review, 'append_versions_to_default': True,
                     'impact_hosts': hosts})
-    assert res['impact']['versions'] == [{'version': '1.4.0', 'from': {'release': 'production', 'global_url': 'http://10.1.0.5:9000'},
-                                          'to': {'release': 'appstore_review', 'global_url': 'http://10.2.0.5:9000'}}], res
+    assert res['impact']['versions'] == [
+        {'version': '1.4.0', 'from': {'release': 'production', 'global_url': 'http://10.1.0.5:9000', 'listed': False},
+         'to': {'release': 'appstore_review', 'global_url': 'http://10.2.0.5:9000', 'listed': True}}], res
     assert res['impact']['owners'] == [{'kind': 'sections', 'name': '2001', 'from': None, 'to': 'appstore_review'}]
     assert res['impact']['restart'] == []
     rerun = node(zk, {'release': 'appstore_review', 'config': review, 'append_versions_to_default': True})

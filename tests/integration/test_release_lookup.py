@@ -115,3 +115,34 @@ def test_lookup_is_check_mode_safe(project):
     res, task = modrun.adhoc(MODULE, {'hosts': project.hosts, 'section_id': '1003'}, check=True)
     assert res.rc == 0 and task['release'] == 'gray1'
     assert project.tree() == before
+
+
+def test_the_module_and_the_plugin_answer_alike(project, tmp_path):
+    """One routing rule: a version no release lists routes to the default release, not found, and fails
+    the question unless fail_on_missing is false - in the module and the plugin alike (the plugin
+    through a real playbook, the module in this process)."""
+    import modrun
+    from ansible_collections.gameops.elastic_release.plugins.modules import release_lookup
+    asked = (('version', '9.9'), ('version', '2.0'), ('version', '1.1'), ('section_id', '9999'), ('section_id', '1003'))
+    questions = [(key, value, fail) for key, value in asked for fail in (True, False)]
+    out = tmp_path / 'answers.json'
+    play = tmp_path / 'ask.yml'
+    play.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'name': 'Ask the plugin', 'ansible.builtin.set_fact': {
+            'answer': "{{ query('gameops.elastic_release.release', item.0 ~ '=' ~ item.1, fail_on_missing=item.2,"
+                      " hosts='%s') }}" % project.hosts},
+         'loop': questions, 'register': 'asked', 'ignore_errors': True},
+        {'name': 'Save', 'ansible.builtin.copy': {'dest': str(out), 'content': "{{ asked.results | to_json }}"}}]}]))
+    res = helpers.playbook(str(play))
+    assert res.rc == 0, res
+    keys = ('release', 'found', 'is_default', 'default_release', 'global_url', 'path')
+    for (key, value, fail), plugin in zip(questions, json.loads(out.read_text())):
+        module = modrun.run(release_lookup, {'hosts': project.hosts, key: value, 'fail_on_missing': fail})
+        if plugin.get('failed'):
+            assert module.get('failed') and module['msg'] in plugin['msg'], (key, value, fail, module, plugin)
+            continue
+        answer = plugin['ansible_facts']['answer'][0]
+        assert not module.get('failed'), (key, value, fail, module)
+        assert dict((k, module[k]) for k in keys) == dict((k, answer[k]) for k in keys), (key, value, fail)
+    answer = modrun.run(release_lookup, {'hosts': project.hosts, 'version': '9.9', 'fail_on_missing': False})
+    assert answer['release'] == 'production' and answer['found'] is False

@@ -146,8 +146,8 @@ def test_fleet_starts_each_host_with_its_release(releases, fleet):
         assert argv[-len(['--release', release]):] == ['--release', release] or argv[-4:] == ['--release', release, '--section', section]
         assert argv[argv.index('--release') + 1] == release
         assert f.answer(name) == {'release': release, 'section': section, 'pid': pid, 'version': version}
-        assert stats['elastic_release_services'][name]['pid'] == pid
-        assert stats['elastic_release_services'][name]['release'] == release
+        assert stats['elastic_release_services'][name][0]['pid'] == pid
+        assert stats['elastic_release_services'][name][0]['release'] == release
 
     # A host owned by no release fails clearly and starts nothing.
     assert recap['orphan']['failed'] == 1
@@ -199,11 +199,11 @@ def test_release_change_restarts_only_when_asked(releases, fleet):
     second = f.running('prod')
     assert second != first and not gameservice.alive(first)
     assert f.answer('prod') == {'release': 'gray1', 'section': None, 'pid': second, 'version': 'dev.2'}
-    assert stats['elastic_release_services']['prod']['action'] == 'restarted'
+    assert stats['elastic_release_services']['prod'][0]['action'] == 'restarted'
 
     res, recap, stats = start(zk, inv, target='prod', server_start_state='stopped')
     assert recap['prod']['changed'] == 1 and not gameservice.alive(second) and f.pid('prod') is None, res
-    report = stats['elastic_release_services']['prod']
+    report = stats['elastic_release_services']['prod'][0]
     assert report == dict(report, action='stopped', release='gray1', pid=second)
     res, recap, _stats = start(zk, inv, target='prod', server_start_state='stopped')
     assert recap['prod']['changed'] == 0, res
@@ -357,7 +357,8 @@ def test_a_target_that_matches_no_host_fails_and_starts_nothing(cmdb, zk):
     # matches nothing, which used to start nothing and exit 0.
     res, _recap, _stats = start_cmdb(cmdb, '-e', 'target=release_gray1')
     assert res.rc == 2, res
-    assert ('the target pattern "release_gray1" matches no host of the inventory: nothing would start' in res.stdout
+    assert ('the target pattern "release_gray1" matches no host of the inventory and names no release of '
+            'elastic_release_registry: nothing would start' in res.stdout
             and '-e release=<release>' in res.stdout), res
     assert 'TASK [gameops.elastic_release.server_start' not in res.stdout
     res, _recap, _stats = start_cmdb(cmdb, '-e', 'target=location_appstore_review', '--limit', 'gs-gray-01')
@@ -374,7 +375,7 @@ def test_release_selects_the_hosts_it_owns(cmdb, zk):
     assert running(cmdb) == {'gs-gray-01': 'gray1'}
     assert recap['gs-gray-01']['changed'] == 1 and all(recap[h]['changed'] == 0 for h in recap if h != 'gs-gray-01'), res
     assert list(stats['elastic_release_services']) == ['gs-gray-01']
-    assert stats['elastic_release_services']['gs-gray-01']['release'] == 'gray1'
+    assert stats['elastic_release_services']['gs-gray-01'][0]['release'] == 'gray1'
 
     # Every host, then the gray release's hosts stopped: the selection holds for stopping too.
     res, _recap, _stats = start_cmdb(cmdb)
@@ -384,7 +385,7 @@ def test_release_selects_the_hosts_it_owns(cmdb, zk):
     res, recap, stats = start_cmdb(cmdb, '-e', 'release=gray1', '-e', 'elastic_release_state=stopped')
     assert res.rc == 0 and recap['gs-gray-01']['changed'] == 1, res
     assert list(stats['elastic_release_services']) == ['gs-gray-01']
-    assert stats['elastic_release_services']['gs-gray-01']['action'] == 'stopped'
+    assert stats['elastic_release_services']['gs-gray-01'][0]['action'] == 'stopped'
     assert running(cmdb) == {'gs-prod-01': 'production', 'gs-prod-02': 'production', 'gs-review-01': 'appstore_review'}
 
     # A release that owns none of the hosts fails, naming the owners it found, and changes nothing.

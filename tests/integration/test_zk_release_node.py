@@ -86,8 +86,15 @@ def test_replace_removes_what_is_gone_and_merge_keeps_it(zk):
     assert '/sections/1004' in nodes and '/versions/1.2.0' in nodes  # merge never removes
     assert json.loads(nodes['/sections/1001']) == {'name': 'renamed'}
 
+    # What replace removes would have no owner: refused unless given up by name.
+    before = zk.tree()
     res, task = publish(zk, real=True, release='gray1', config=smaller)
+    assert res.rc != 0 and 'section id 1004 (owned by gray1)' in task['msg'] and 'release_items' in task['msg'], res
+    assert zk.tree() == before
+    res, task = publish(zk, real=True, release='gray1', config=smaller, release_items=['all'])
     assert res.rc == 0, res
+    given = {'sections': {'1002': 'gray1', '1003': 'gray1', '1004': 'gray1'}, 'servers': {'10.1.2.4': 'gray1'}}
+    assert task['given_up'] == given, task['given_up']
     nodes = release_nodes(zk.client, 'gray1')
     assert sorted(k for k in nodes if k.count('/') == 2) == ['/sections/1001', '/servers/10.1.2.3', '/versions/1.2.2']
     assert nodes['/global_url'] == b'http://10.0.0.6:9000'
@@ -102,11 +109,12 @@ def test_config_file_set_default_and_history(zk, tmp_path):
     assert res.rc == 0, res
     assert json.loads(zk.client.get('/default_release')[0]) == {'name': 'production'}
     assert task['default_release'] == 'production'
-    # The revision keeps the previous state (nothing) and who wrote what.
+    # The revision keeps what the change did (it created the release), the change's id and who wrote what.
     revs = zk.client.get_children('/elastic_release/history/production')
     assert revs == ['rev-0000000001']
     doc = json.loads(zlib.decompress(zk.client.get('/elastic_release/history/production/rev-0000000001')[0]))
-    assert doc['before']['exists'] is False and doc['package'] == 'mygame-production-1.tar.gz'
+    assert doc['delta']['exists'] == [False, True] and doc['package'] == 'mygame-production-1.tar.gz'
+    assert doc['change'] == task['change'] and doc['default'] == [False, '{"name":"production"}']
     assert doc['operator']
 
 
@@ -136,7 +144,7 @@ def test_replace_of_the_default_release_keeps_versions_other_releases_list(zk):
     assert sorted(zk.client.get_children('/releases/production/versions')) == versions
 
     # Once gray1 no longer lists the version, the next production publish drops it.
-    assert publish(zk, release='gray1', state='absent')[0].rc == 0
+    assert publish(zk, release='gray1', state='absent', release_items=['all'])[0].rc == 0
     res, task = publish(zk, release='production', config=CONFIG, set_default=True)
     assert res.rc == 0 and task['changed'] is True and task['kept_versions'] == [], res
     assert task['operations'] == [{'op': 'delete', 'path': '/releases/production/versions/2.0.0'}]
@@ -223,9 +231,9 @@ def test_absent_removes_release_but_refuses_default(zk):
     res, task = publish(zk, release='production', state='absent')
     assert res.rc != 0 and 'default release' in task['msg']
     assert zk.tree() == before
-    res, task = publish(zk, release='gray1', state='absent', check=True)
+    res, task = publish(zk, release='gray1', state='absent', check=True, release_items=['all'])
     assert task['changed'] is True and zk.tree() == before
-    res, task = publish(zk, release='gray1', state='absent')
+    res, task = publish(zk, release='gray1', state='absent', release_items=['1901', '10.1.2.9'])
     assert res.rc == 0 and task['changed'] is True
     assert not zk.client.exists('/releases/gray1')
     assert zk.client.exists('/releases/production/sections/1001')
@@ -238,7 +246,7 @@ def test_fast_verify_skips_reads_but_sees_created_and_deleted_nodes(zk):
     task = publish(zk, release='gray1', config=CONFIG, verify='fast')[1]
     assert task['changed'] is False and task['verified'] == 'fast'
     zk.client.create('/releases/gray1/sections/9999', b'{}')   # out-of-band create
-    res, task = publish(zk, release='gray1', config=CONFIG, verify='fast')
+    res, task = publish(zk, release='gray1', config=CONFIG, verify='fast', release_items=['9999'])
     assert task['verified'] == 'full' and task['changed'] is True
     assert not zk.client.exists('/releases/gray1/sections/9999')
     zk.client.set('/releases/gray1/global_url', b'http://evil:1')   # out-of-band edit of global_url

@@ -97,7 +97,8 @@ def test_a_writer_without_the_credentials_fails_clearly_and_writes_nothing(authz
                                         'auth_credential': authzk.credential})
     assert res.rc == 0, res
     before = authzk.tree()
-    args = {'hosts': authzk.hosts, 'release': 'gray1', 'config': dict(CONFIG, sections=['1902'])}
+    # (section 1901, replaced by 1902, is given up: the refusal that matters here is the lock's)
+    args = {'hosts': authzk.hosts, 'release': 'gray1', 'config': dict(CONFIG, sections=['1902']), 'release_items': ['1901']}
     if credential:
         args['auth_credential'] = credential
     res, task, dummy = faultkit.adhoc(MODULE, args, verbose='-vvv')
@@ -109,7 +110,7 @@ def test_a_writer_without_the_credentials_fails_clearly_and_writes_nothing(authz
     if credential:
         assert credential.split(':', 1)[1] not in res.stdout + res.stderr
     # Removing the release is refused the same way.
-    res, task, dummy = faultkit.adhoc(MODULE, dict(args, state='absent', config=None))
+    res, task, dummy = faultkit.adhoc(MODULE, dict(args, state='absent', config=None, release_items=['all']))
     assert res.rc != 0 and 'not authorised' in task['msg'], task
     assert authzk.tree() == before
     # Reading needs nothing: an identical publish without credentials changes nothing.

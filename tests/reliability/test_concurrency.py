@@ -3,8 +3,8 @@
 
 Ten writers of one release with ten different configs start at once: all succeed (they queue on
 the release's lock), the final tree is exactly one of the ten configs, and the history holds one
-revision per publish whose `before` is exactly what the previous writer left: no write was lost
-and none interleaved. Writers of different releases do not wait for each other.
+revision per publish whose digest before is exactly that of what the previous writer left: no write
+was lost and none interleaved. Writers of different releases do not wait for each other.
 """
 
 import json
@@ -27,8 +27,9 @@ def config_for(i):
 
 
 def test_ten_concurrent_publishes_of_one_release_are_serialised(ens):
+    # Each writer replaces the others' sections: they are given up on purpose.
     runs = [faultkit.Background(MODULE, {'hosts': ens.hosts, 'release': 'gray1', 'config': config_for(i),
-                                         'lock_timeout': 120, 'origin': 'writer-%d' % i})
+                                         'lock_timeout': 120, 'origin': 'writer-%d' % i, 'release_items': ['all']})
             for i in range(WRITERS)]
     revisions = {}
     for i, run in enumerate(runs):
@@ -47,9 +48,10 @@ def test_ten_concurrent_publishes_of_one_release_are_serialised(ens):
         assert c.get_children('/elastic_release/locks/gray1') == [], 'a lock node was left behind'
     # Linear history: revision k+1 kept exactly what the writer of revision k wrote.
     order = [revisions[n] for n in names]
-    assert docs[0]['before']['exists'] is False
+    assert docs[0]['delta']['exists'] == [False, True]
     for k in range(1, WRITERS):
-        assert docs[k]['before'] == faultkit.revision_state(config_for(order[k - 1])), 'revision %s lost a write' % names[k]
+        assert docs[k]['digest_before'] == faultkit.content_digest(config_for(order[k - 1])), \
+            'revision %s lost a write' % names[k]
         assert docs[k]['package'] == 'writer-%d' % order[k]
     # The final tree is exactly the last writer's config, nothing of the others.
     last = config_for(order[-1])
@@ -65,7 +67,8 @@ def test_ten_concurrent_publishes_of_one_release_are_serialised(ens):
 def test_a_held_lock_of_one_release_does_not_block_another(ens):
     """Hold gray_a's lock with raw kazoo: gray_b publishes at its usual speed, gray_a waits
     `lock_timeout` and fails clearly having written nothing, then succeeds once the lock is free."""
-    args = {'hosts': ens.hosts, 'config': config_for(1)}
+    # Each publish replaces the release's sections: the replaced ones are given up on purpose.
+    args = {'hosts': ens.hosts, 'config': config_for(1), 'release_items': ['all']}
     res, dummy, baseline = faultkit.adhoc(MODULE, dict(args, release='gray_b', config=config_for(2)))
     assert res.rc == 0, res
     with ens.client() as holder:

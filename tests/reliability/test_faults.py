@@ -138,13 +138,13 @@ def test_leader_killed_during_publish_leaves_old_or_new_tree(ens):
                          'zk_seconds': (task or {}).get('zk_seconds'),
                          'rerun_changed': retask['changed']})
             old = new
-        # Recoverable through the faults: one revision per change, each holding exactly the
-        # state the previous publish left (the oldest ones trimmed to keep_revisions=20) ...
+        # Recoverable through the faults: one revision per change, each recording exactly the
+        # state the previous publish left (its digest; the oldest ones trimmed to keep_changes=20) ...
         kept = faultkit.revisions(watcher, RELEASE)
         assert len(kept) == 20, sorted(kept)
         for name, doc in kept.items():
             run = int(name[len('rev-'):]) - 2          # rev-1 was the first publish, t0
-            assert doc['before'] == faultkit.revision_state(faultkit.sections_config('t%d' % run, SECTIONS)), name
+            assert doc['digest_before'] == faultkit.content_digest(faultkit.sections_config('t%d' % run, SECTIONS)), name
         # ... and a rollback to the newest revision restores the state before the last publish.
         res, task, dummy = faultkit.adhoc('zk_release_revision', {'hosts': ens.hosts, 'release': RELEASE,
                                                                   'state': 'restored'})

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release import config as _config
 from ansible_collections.gameops.elastic_release.plugins.module_utils._report import lookup as _lookup
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release import names as _names
+from ansible_collections.gameops.elastic_release.plugins.module_utils._release import ownership as _ownership
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write import plan as _plan
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release import revisions as _revisions
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release import snapshot as _snapshot
@@ -180,17 +181,17 @@ def test_parse_default(data, name):
     assert _snapshot.parse_default(data) == name
 
 
-def test_resolve_rules():
-    assert _lookup.resolve('sections', '1', ['gray1'], 'production') == ('gray1', True)
-    assert _lookup.resolve('sections', '1', [], 'production') == (None, False)
+def test_routing_rules():
+    assert _ownership.route('sections', '1', ['gray1'], 'production') == ('gray1', True)
+    assert _ownership.route('sections', '1', [], 'production') == (None, False)
     with pytest.raises(_lookup.LookupFailed) as err:
-        _lookup.resolve('servers', '10.0.0.1', ['production', 'gray1'], 'production')
+        _ownership.route('servers', '10.0.0.1', ['production', 'gray1'], 'production')
     assert 'gray1 and production' in str(err.value)
-    assert _lookup.resolve('versions', '2.0', ['production', 'gray1'], 'production') == ('gray1', True)
-    assert _lookup.resolve('versions', '1.0', ['production'], 'production') == ('production', True)
-    assert _lookup.resolve('versions', '9.0', [], 'production') == ('production', False)
+    assert _ownership.route('versions', '2.0', ['production', 'gray1'], 'production') == ('gray1', True)
+    assert _ownership.route('versions', '1.0', ['production'], 'production') == ('production', True)
+    assert _ownership.route('versions', '9.0', [], 'production') == ('production', False)
     with pytest.raises(_lookup.LookupFailed):
-        _lookup.resolve('versions', '2.0', ['gray1', 'review'], 'production')
+        _ownership.route('versions', '2.0', ['gray1', 'review'], 'production')
 
 
 def test_question_needs_exactly_one():

@@ -49,7 +49,8 @@ def productions(registry):
 
 class FlowParams(object):
     def __init__(self, flow, release='', package='', name_pattern='', sections=None, servers=None, steps=None,
-                 all_items=False, cwd=None, gate=None, allow_chunked=False):
+                 all_items=False, cwd=None, gate=None, allow_chunked=False, release_items=None,
+                 allow_other_build=False, change='', revision='', list_revisions=False):
         self.flow = flow
         self.release = release or ''
         self.package = package or ''
@@ -61,6 +62,11 @@ class FlowParams(object):
         self.cwd = cwd or os.getcwd()
         self.gate = gate or {}
         self.allow_chunked = bool(allow_chunked)
+        self.release_items = release_items or []    # sections and servers the operator gives up
+        self.allow_other_build = bool(allow_other_build)
+        self.change = change or ''
+        self.revision = revision or ''
+        self.list_revisions = bool(list_revisions)
 
 
 def check(params, registry, groups, package_name=None, read_package=None):
@@ -130,6 +136,8 @@ def check(params, registry, groups, package_name=None, read_package=None):
     if params.allow_chunked and flow not in PUBLISHING:
         problems.append('allow_chunked=true is for the flows that publish a package (%s), not for the %s flow'
                         % (', '.join(PUBLISHING), flow))
+    if flow == 'rollback' and params.change and params.revision:
+        problems.append('give -e change=<id> or -e revision=<revision>, not both')
     if spec.get('items'):
         info['steps'] = _steps(params, problems)
         info['gate'] = _gate(params.gate, problems)

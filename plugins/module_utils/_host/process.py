@@ -5,9 +5,8 @@
 """Process supervision of a game service: pid files, /proc, signals, start, stop, and the whole task.
 
 `execute` brings a service to the requested state: resolve (`_service`) -> compare with what runs
-(pid file + /proc/<pid>/cmdline) -> start, stop, or leave alone. A process counts as ours only
-when its command line is the one recorded when we started it: a stale pid file never gets an
-unrelated process signalled.
+(pid file + /proc/<pid>/cmdline, `_pidfile`) -> start, stop, or leave alone. A pid file naming a
+process that is not this service is refused: that process is never signalled.
 
 No Ansible imports here.
 """
@@ -25,97 +24,12 @@ import subprocess
 import time
 
 from .._package.files import atomic_write
+from .pidfile import exited, argv_matches, inspect, read_cmdline, refuse_foreign
 from .service import ServiceError, expected_argv, resolve
 
 # Never hand the collection's own settings (ZooKeeper credentials among them) to a game service.
 ENV_DROP_PREFIXES = ('ANSIBLE_', '_ANSIBLE', 'ELASTIC_RELEASE_ZK_')
 LOG_TAIL_LINES = 20
-
-
-# ---- processes ----------------------------------------------------------------------------------
-
-def _exited(pid):
-    """True when the process is gone or a zombie (its state in /proc, not its command line: a
-    process that is still exiting has an empty cmdline already)."""
-    try:
-        with open('/proc/%d/stat' % pid, 'rb') as f:
-            stat = f.read()
-        # state is the field after the parenthesised command name, which may itself hold spaces
-        return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] in (b'Z', b'X')
-    except (IOError, OSError, ValueError):
-        return True
-
-
-def read_cmdline(pid):
-    """The live process's argument list, or None when it is gone (or a zombie)."""
-    if _exited(pid):
-        return None
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            raw = f.read()
-    except (IOError, OSError, ValueError):
-        return None
-    if not raw:
-        return None
-    return [part.decode('utf-8', 'surrogateescape') for part in raw.rstrip(b'\x00').split(b'\x00')]
-
-
-def argv_matches(cmdline, argv):
-    """/proc/<pid>/cmdline against the argv we exec'd: equal, or equal after the interpreter a
-    script's #! line adds in front (`/usr/bin/python3 /path/bin/gameserver --release ...`)."""
-    if not cmdline or not argv:
-        return False
-    if cmdline == argv:
-        return True
-    extra = len(cmdline) - len(argv)
-    return 0 < extra <= 2 and cmdline[extra:] == list(argv)
-
-
-class Status(object):
-    """What the pid file says: state is running, stale (no live process of ours) or absent."""
-
-    def __init__(self, state, pid=None, cmdline=None, record=None):
-        self.state = state
-        self.pid = pid
-        self.cmdline = cmdline
-        self.record = record or {}
-
-    @property
-    def running(self):
-        return self.state == 'running'
-
-
-def _read_json(path):
-    try:
-        with open(path, 'rb') as f:
-            doc = json.loads(f.read(65536).decode('utf-8'))
-        return doc if isinstance(doc, dict) else None
-    except (IOError, OSError, ValueError):
-        return None
-
-
-def inspect(req, expected=None):
-    """Find our process through the pid file. A live pid counts as ours only when its command line
-    is the one recorded when we started it (or the one expected now): a pid file left behind after
-    a reboot may name an unrelated process, which we never signal."""
-    try:
-        with open(req.pid_file, 'rb') as f:
-            text = f.read(64).decode('ascii', 'replace').strip()
-    except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
-            return Status('absent')
-        raise ServiceError('cannot read pid file %s: %s' % (req.pid_file, exc.strerror or exc))
-    record = _read_json(req.state_file)
-    if not text.isdigit() or int(text) <= 1:
-        return Status('stale', record=record)
-    pid = int(text)
-    cmdline = read_cmdline(pid)
-    if cmdline is None:
-        return Status('stale', pid=pid, record=record)
-    recorded = record.get('argv') if record else None
-    if (recorded and argv_matches(cmdline, recorded)) or (expected and argv_matches(cmdline, expected)):
-        return Status('running', pid, cmdline, record)
-    return Status('stale', pid=pid, cmdline=cmdline, record=record)
 
 
 def port_open(port, host='127.0.0.1', timeout=0.5):
@@ -235,7 +149,7 @@ def _signal(pid, sig):
 def _gone(pid, proc=None):
     if proc is not None:
         return proc.poll() is not None
-    return _exited(pid)
+    return exited(pid)
 
 
 def _terminate(pid, timeout, proc=None):
@@ -288,6 +202,8 @@ def _execute(req, open_session, check_mode):
     result.update(release=target['release'], version=target['version'], global_url=target['global_url'],
                   cmd=argv, source=target['source'])
     status = inspect(req, argv)
+    if status.state == 'foreign':
+        refuse_foreign(req, status)
 
     if status.running:
         result.update(pid=status.pid, running_cmd=status.cmdline)
@@ -329,6 +245,8 @@ def _execute(req, open_session, check_mode):
 
 def _stopped(req, result, check_mode):
     status = inspect(req)
+    if status.state == 'foreign':
+        refuse_foreign(req, status)
     record = status.record
     result.update(release=record.get('release'), version=record.get('version'), cmd=record.get('argv'))
     if not status.running:

@@ -24,7 +24,6 @@ __metaclass__ = type
 
 import errno
 import os
-import shutil
 import stat
 
 from .deploy_plan import DeployError
@@ -214,14 +213,14 @@ class RootFs(object):
         os.rename(sname, dname, src_dir_fd=sparent, dst_dir_fd=dparent)
 
     def rmtree(self, rel):
-        """Remove rel and everything below it without following a link (shutil's descriptor walk)."""
+        """Remove rel and everything below it without following a link (a descriptor walk)."""
         parent, name = self._at(rel)
         if parent is None:
             return
         self.forget(rel)
         info = self.lstat(rel)
         if info is not None and stat.S_ISDIR(info.st_mode):
-            shutil.rmtree(name, dir_fd=parent)
+            rmtree_at(parent, name)
         elif info is not None:
             os.unlink(name, dir_fd=parent)
 
@@ -250,6 +249,29 @@ class RootFs(object):
             os.unlink(name, dir_fd=parent)
         except FileNotFoundError:
             pass
+
+
+def rmtree_at(parent, name):
+    """Remove the directory name in the directory open as parent, and everything below it, one
+    descriptor per level opened with O_NOFOLLOW: a link found inside is removed, never followed.
+    (shutil.rmtree takes dir_fd only from Python 3.11; the hosts may run older ones.)"""
+    fd = os.open(name, DIR_FLAGS, dir_fd=parent)
+    try:
+        for entry in os.listdir(fd):
+            try:
+                info = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                rmtree_at(fd, entry)
+            else:
+                RootFs._remove_entry(fd, entry)
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(name, dir_fd=parent)
+    except FileNotFoundError:
+        pass
 
 
 def open_trusted(path, create=False):

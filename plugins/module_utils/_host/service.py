@@ -19,13 +19,16 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import string
 
-from .._release.config import URL_RE
 from .._release.names import SERVICE_RE, InvalidName, validate_item, validate_release
 from .._release.start_version import NoStartVersion, version_for
 
-PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service')
+PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service', 'port')
+# What an unknown placeholder may be when a running command line is read back (parse_running):
+# names never hold "/", a port is digits, a URL anything.
+_READ_BACK = {'release': r'[^/\s]+', 'version': r'[^/\s]+', 'port': r'[0-9]+', 'global_url': r'.+'}
 DEFAULT_COMMAND = ['{install_root}/version/{service}/{version}/bin/{service}', '--release', '{release}']
 SECTION_ARGS = ['--section', '{section_id}']
 STATES = ('started', 'stopped', 'restarted')
@@ -123,6 +126,51 @@ def render_command(template, values):
     return argv
 
 
+def parse_running(template, known, cmdline):
+    """Read a running command line back through its template: {placeholder: value}, or None when
+    cmdline is not this service's command (another program, or another instance's).
+
+    known: values the command line must hold (install_root, service, section_id, inner_ip); the
+    others (release, version, global_url, port) are read from it. A script's interpreter in front
+    (its #! line: one or two arguments) is allowed, as argv_matches allows it.
+    """
+    if not cmdline or not template:
+        return None
+    formatter = string.Formatter()
+    patterns = []
+    for arg in template:
+        regex, seen = [], set()
+        for literal, field, _spec, _conv in formatter.parse(arg):
+            regex.append(re.escape(literal))
+            if field is None:
+                continue
+            if known.get(field) not in (None, ''):
+                regex.append(re.escape(str(known[field])))
+            elif field in seen:
+                regex.append('(?P=%s)' % field)
+            else:
+                seen.add(field)
+                regex.append('(?P<%s>%s)' % (field, _READ_BACK.get(field, r'[^/\s]+')))
+        patterns.append(re.compile(''.join(regex) + r'\Z', re.S))
+    for extra in (0, 1, 2):
+        if len(cmdline) != len(template) + extra:
+            continue
+        values = {}
+        for pattern, arg in zip(patterns, cmdline[extra:]):
+            match = pattern.match(arg)
+            if not match:
+                break
+            for key, value in match.groupdict().items():
+                if values.setdefault(key, value) != value:
+                    break
+            else:
+                continue
+            break
+        else:
+            return values
+    return None
+
+
 def default_template(section_id):
     return list(DEFAULT_COMMAND) + (list(SECTION_ARGS) if section_id else [])
 
@@ -156,6 +204,9 @@ class Request(object):
         except InvalidName as exc:
             raise ServiceError(str(exc))
         url = p.get('global_url')
+        if url not in (None, ''):
+            # Imported here: the config parser is large, and a status run, which gives no URL, skips it.
+            from .._release.config import URL_RE
         if url not in (None, '') and not URL_RE.match(url):
             raise ServiceError('invalid global_url %r: must be a URL such as http://10.0.0.5:9000' % (url,))
         self.global_url = url or None
@@ -217,6 +268,14 @@ def resolve(req, open_session):
 def expected_argv(req, target):
     values = dict(release=target['release'], version=target['version'], global_url=target['global_url'],
                   section_id=req.section_id, inner_ip=req.inner_ip, install_root=req.install_root,
-                  service=req.service)
-    template = req.command or default_template(req.section_id)
-    return render_command(template, values)
+                  service=req.service, port=req.ready_port)
+    return render_command(template_of(req), values)
+
+
+def template_of(req):
+    return req.command or default_template(req.section_id)
+
+
+def known_values(req):
+    """What a command line of this request's instance holds whatever its release and build."""
+    return dict(install_root=req.install_root, service=req.service, section_id=req.section_id, inner_ip=req.inner_ip)

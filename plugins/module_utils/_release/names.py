@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import ipaddress
 import re
 
@@ -41,6 +42,8 @@ RELEASE_CHILDREN = KINDS + ('global_url',)
 # Defaults of the write options, one constant each (module specs and docs use these values).
 DEFAULT_ADMIN_ROOT = '/elastic_release'
 DEFAULT_KEEP_REVISIONS = 20
+# Per release, the changes that replaced its last N builds are kept however many moves came after.
+DEFAULT_KEEP_BUILDS = 5
 DEFAULT_MAX_REQUEST_BYTES = 1000000
 DEFAULT_LOCK_TIMEOUT = 30.0
 
@@ -123,6 +126,7 @@ def _section_refusal(name):
             'digits without a leading zero%s' % (_show(name), hint))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stored_item(kind, name):
     """The canonical form of a child name read from ZooKeeper, or None when no valid name has it.
 
@@ -175,6 +179,12 @@ def history_path(admin_root, release):
 def parts_path(admin_root, release):
     """Where the parts of revisions too large for one node are kept (see _revisions.py)."""
     return '%s/parts/%s' % (admin_root, release)
+
+
+def given_up_path(admin_root):
+    """The record of sections and servers a change left with no owner on purpose (release_items):
+    {kind: {name: {change, owner, time}}}, so that the audit tells them from items lost by accident."""
+    return '%s/given_up' % admin_root
 
 
 def epoch_path(admin_root):

@@ -5,10 +5,9 @@
 """The release map: every release's sections, servers and versions, read at once, and the rule
 that says who owns an item.
 
-The invariant every reader relies on: a section or an inner IP is listed by exactly one release;
-a client version by at most one non-default release (plus the default release, to which review
-and gray publishes append it). `resolve` applies it; lookups, the inventory, the ownership guard of
-every write, the audit and the impact of a change all read the map through this class.
+The rules that say who owns an item are `_release/ownership.py`'s; lookups, the inventory, the
+ownership guard of every write, the audit and the impact of a change read the map through this
+class and decide with them.
 Names are compared in canonical form (an IPv6 address written `2001:DB8:0::1` by another tool is
 `2001:db8::1`). No Ansible imports here.
 """
@@ -19,36 +18,9 @@ __metaclass__ = type
 
 from .names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASES_ROOT, epoch_path, global_url_path, item_path,
                     kind_path, release_path, stored_item, valid_release_name)
+from .ownership import OwnershipError, conflicts, route, route_or_none
 from .snapshot import moved_items, parse_default, parse_meta
 from .._zk.session import Unreadable, ZkError
-
-
-class OwnershipError(ZkError):
-    """A question with no answer, or with two: the message names the item and the releases."""
-
-
-def resolve(kind, name, owners, default_release):
-    """Apply the contract's ownership rule. owners: releases whose `kind` lists `name`.
-
-    Sections and servers belong to exactly one release. A version listed by a non-default release
-    routes there; otherwise it routes to the default release; two non-default owners is an error.
-    Returns (release or None, found).
-    """
-    label = KIND_LABEL[kind]
-    owners = sorted(set(owners))
-    if kind == 'versions':
-        special = [r for r in owners if r != default_release]
-        if len(special) > 1:
-            raise OwnershipError('%s %s is listed by more than one non-default release: %s (a '
-                                 'configuration error: a version routes to one release)'
-                                 % (label, name, ' and '.join(special)))
-        if special:
-            return special[0], True
-        return default_release, default_release in owners
-    if len(owners) > 1:
-        raise OwnershipError('%s %s is owned by more than one release: %s (a configuration error)'
-                             % (label, name, ' and '.join(owners)))
-    return (owners[0], True) if owners else (None, False)
 
 
 class ReleaseMap(object):
@@ -190,29 +162,14 @@ class ReleaseMap(object):
         return moved_items(self.meta.get(release, {}))
 
     def owner(self, kind, name):
-        """(release or None, found) by the ownership rule; OwnershipError on two owners."""
-        return resolve(kind, name, self.owners(kind, name), self.default_release)
+        """(release or None, found) by the routing rule; OwnershipError on two owners."""
+        return route(kind, name, self.owners(kind, name), self.default_release)
 
     def conflicts(self):
-        """[(kind, name, owners)] where the invariant does not hold."""
-        out = []
-        for (kind, name), owners in sorted(self.members.items()):
-            if kind == 'versions':
-                special = sorted(r for r in owners if r != self.default_release)
-                if len(special) > 1:
-                    out.append((kind, name, special))
-            elif len(owners) > 1:
-                out.append((kind, name, sorted(owners)))
-        return out
+        """[(kind, name, owners)] where the one-owner rule does not hold."""
+        return conflicts(self.members, self.default_release)
 
     def routes(self):
         """{version: release it routes to} for every listed version (None when ambiguous)."""
-        out = {}
-        for (kind, name), owners in self.members.items():
-            if kind != 'versions':
-                continue
-            try:
-                out[name] = resolve(kind, name, owners, self.default_release)[0]
-            except OwnershipError:
-                out[name] = None
-        return out
+        return dict((name, route_or_none(kind, name, owners, self.default_release)[0])
+                    for (kind, name), owners in self.members.items() if kind == 'versions')

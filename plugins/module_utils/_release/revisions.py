@@ -2,17 +2,20 @@
 # Copyright: (c) 2026, GameOps release engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
-"""Revision storage: every write keeps the state it replaced, so any kept state can be restored.
+"""Revision storage: every change keeps, per release it touches, what it altered.
 
 A revision is the node {admin_root}/history/{release}/rev-NNNNNNNNNN holding zlib-compressed JSON:
-who wrote, when, which package and action, the digests before and after, and `before`: the
-release's exact state before write N. Revision N is created in the same transaction as write N,
-so it exists exactly when the write happened (it doubles as the write's commit marker: `txn`).
+who wrote, when, which package and action, the change's id, the digests before and after, and
+(format 3, see _release/changes.py) the change's `delta` and the release node's bytes before and
+after. Revisions written by earlier versions (formats 1 and 2) hold `before`, the release's whole
+state before the write; they are still listed and restored. Revision N is created in the same
+transaction as change N, so it exists exactly when the change happened (it doubles as the write's
+commit marker: `txn`).
 
-A state too large to travel in the write's own transaction (a release of a few MB, written with
-allow_chunked) is stored in parts under {admin_root}/parts/{release}/, written before the change;
-the revision node then names its parts (`format: 2`). Parts of a write that never happened are
-removed by the next write of the release. No Ansible imports here.
+A record too large to travel in the write's own transaction (a release of a few MB, written with
+allow_chunked) keeps its bulk (`delta` or `before`) in parts under {admin_root}/parts/{release}/,
+written before the change; the revision node then names its parts. Parts of a write that never
+happened are removed by the next write of the release. No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,12 +29,11 @@ import socket
 import time
 import zlib
 
+from .changes import ABSENT, FORMAT, change_id, change_rows, parse_index, state_delta
 from .names import DEFAULT_MAX_REQUEST_BYTES, history_path, parts_path
 from .snapshot import REVISION_PREFIX
-from .state import state_digest, state_from_json, state_to_json
-from .._zk.session import ZkError
-
-ROW_KEYS = ('revision', 'time', 'operator', 'action', 'package', 'holds_package', 'release_existed_before')
+from .state import state_digest, state_from_json
+from .._zk.base import ZkError
 
 
 def operator_name():
@@ -71,22 +73,33 @@ def revision_number(name):
         return None
 
 
-def build_record(snap, revision, txn, action, package, digest_after, operator, extra=None):
+def build_record(snap, target, meta_after, revision, txn, operator, delta=None):
+    """The revision of one release in a change (format 3). target: the Target (see _write/change.py);
+    meta_after: the release node's bytes after the change (None when the change removes it);
+    delta: for a change that does not rewrite the whole release (versions appended to it)."""
+    state = target.state
     record = {
-        'format': 1, 'release': snap.release, 'revision': revision, 'txn': txn,
+        'format': FORMAT, 'release': snap.release, 'revision': revision, 'txn': txn, 'change': change_id(txn),
         'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-        'operator': operator, 'package': package, 'action': action,
-        'digest_before': state_digest(snap.state) if snap.exists else None,
-        'digest_after': digest_after, 'default_release_before': snap.default_release,
-        'before': state_to_json(snap.state),
+        'operator': operator, 'package': target.package, 'action': target.action,
+        # A partial record (delta given: the snapshot holds no items) has no digests.
+        'digest_before': state_digest(snap.state) if snap.exists and delta is None else None,
+        'digest_after': state_digest(state) if delta is None and state['exists'] else None,
+        'default_release_before': snap.default_release,
+        'delta': delta if delta is not None else state_delta(snap.state, state),
+        'meta': [_text(snap.meta_raw) if snap.exists else ABSENT, _text(meta_after) if meta_after is not None else ABSENT],
     }
     foreign = dict((kind, snap.foreign(kind)) for kind in snap.nodes if snap.foreign(kind))
     if foreign:
         # Names only: nodes another tool wrote under names this collection does not write are not
         # restored, but the revision says they were there.
         record['foreign'] = foreign
-    record.update(extra or {})
+    record.update(target.extra or {})
     return record
+
+
+def _text(data):
+    return data.decode('utf-8', 'surrogateescape') if data is not None else None
 
 
 class StoredRevision(object):
@@ -101,18 +114,23 @@ class StoredRevision(object):
         return [('create', path, data) for path, data in self.parts]
 
 
+BULK = ('before', 'delta')
+
+
 def store_revision(record, admin_root, inline_limit, part_limit):
-    """Encode a record; split its `before` state into parts when the whole would pass inline_limit."""
+    """Encode a record; move its bulk (`delta`, or a legacy `before`) into parts when the whole
+    would pass inline_limit."""
     release, revision = record['release'], record['revision']
     path = '%s/%s' % (history_path(admin_root, release), revision)
     head = encode_revision(record)
     if len(head) <= inline_limit:
         return StoredRevision(path, head, [])
-    blob = encode_revision(record['before'])
+    blob = encode_revision(dict((k, record[k]) for k in BULK if k in record))
     size = max(1024, part_limit)
     chunks = [blob[i:i + size] for i in range(0, len(blob), size)]
     names = ['%s.%s.%04d' % (revision, record['txn'][:12], i + 1) for i in range(len(chunks))]
-    small = dict(record, format=2, before=None, parts=names, parts_sha256=hashlib.sha256(blob).hexdigest())
+    small = dict((k, v) for k, v in record.items() if k not in BULK)
+    small.update(parts=names, parts_sha256=hashlib.sha256(blob).hexdigest())
     base = parts_path(admin_root, release)
     return StoredRevision(path, encode_revision(small), [('%s/%s' % (base, n), c) for n, c in zip(names, chunks)])
 
@@ -123,25 +141,14 @@ def orphan_parts(part_names, history):
     return sorted(n for n in part_names if n.split('.', 1)[0] not in kept)
 
 
-def trimmed(history, keep):
-    """Revisions that fall out of the kept window once one more is added."""
-    excess = len(history) + 1 - max(1, keep)
-    return history[:max(0, excess)]
-
-
 # ---- reading -------------------------------------------------------------------------------
 
-def _names(session, release, admin_root):
-    hpath = history_path(admin_root, release)
-    return hpath, sorted(c for c in (session.children(hpath) or []) if c.startswith(REVISION_PREFIX))
-
-
-def _load_before(session, doc, release, admin_root, where):
-    """The `before` state of a revision record, read from its parts when it has them."""
-    if doc.get('format', 1) < 2:
-        return doc.get('before') or {}
-    base = parts_path(admin_root, release)
+def _load_bulk(session, doc, release, admin_root, where):
+    """The record with its bulk read back from its parts, when it has them."""
     names = doc.get('parts') or []
+    if not names:
+        return doc
+    base = parts_path(admin_root, release)
     got = session.get_many(['%s/%s' % (base, n) for n in names], node_bytes=DEFAULT_MAX_REQUEST_BYTES)
     chunks = []
     for name in names:
@@ -152,69 +159,95 @@ def _load_before(session, doc, release, admin_root, where):
     blob = b''.join(chunks)
     if hashlib.sha256(blob).hexdigest() != doc.get('parts_sha256'):
         raise ZkError('revision %s is damaged: its parts do not match the checksum it records' % where)
-    return decode_revision(blob, where)
+    bulk = decode_revision(blob, where)
+    if doc.get('format', 1) == 2:     # written before changes: the parts hold the state alone
+        return dict(doc, before=bulk)
+    return dict(doc, **bulk)
 
 
-def list_revisions(session, release, admin_root, node_bytes=DEFAULT_MAX_REQUEST_BYTES):
-    """Every kept revision's record (without its state), oldest first. node_bytes: how large one
-    revision node may be (read in answers that stay within ZooKeeper's request limit)."""
-    hpath, names = _names(session, release, admin_root)
-    got = session.get_many(['%s/%s' % (hpath, n) for n in names], node_bytes=node_bytes)
-    out = []
+def _legacy_row(name, doc):
+    row = dict((k, doc.get(k)) for k in ('time', 'operator', 'package', 'action', 'digest_before', 'digest_after',
+                                         'moves', 'txn', 'linked'))
+    row['revision'] = name
+    row['change'] = change_id(doc.get('txn'))
+    before = doc.get('before') or {}
+    row['release_existed_before'] = bool(before.get('exists')) if doc.get('format', 1) < 2 \
+        else doc.get('digest_before') is not None
+    return row
+
+
+def read_history(session, release, admin_root):
+    """(revision names oldest first, {revision: index entry}) in one request round."""
+    hpath = history_path(admin_root, release)
+    node, names = session.batch([('get', hpath), ('children', hpath)])
+    history = sorted(c for c in (names or []) if c.startswith(REVISION_PREFIX))
+    return history, parse_index(node[0] if node else None)
+
+
+def read_records(session, release, admin_root, names, bulk=False):
+    """{revision: record} of the named revisions of a release (missing ones left out)."""
+    hpath = history_path(admin_root, release)
+    got = session.get_many(['%s/%s' % (hpath, n) for n in names], node_bytes=DEFAULT_MAX_REQUEST_BYTES)
+    out = {}
     for name in names:
         entry = got['%s/%s' % (hpath, name)]
-        if entry is None:
-            continue
-        doc = decode_revision(entry[0], '%s/%s' % (hpath, name))
-        row = dict((k, doc.get(k)) for k in ('time', 'operator', 'package', 'action', 'digest_before', 'digest_after',
-                                             'moves', 'txn', 'linked'))
-        row['revision'] = name
-        before = doc.get('before') or {}
-        row['release_existed_before'] = bool(before.get('exists')) if doc.get('format', 1) < 2 \
-            else doc.get('digest_before') is not None
-        out.append(row)
+        if entry is not None:
+            where = '%s/%s' % (hpath, name)
+            doc = decode_revision(entry[0], where)
+            out[name] = _load_bulk(session, doc, release, admin_root, where) if bulk else doc
     return out
+
+
+def list_changes(session, release, admin_root):
+    """The kept changes of a release, oldest first: one row per revision (see changes.change_rows).
+    Revisions written before changes were indexed are read from their nodes."""
+    history, index = read_history(session, release, admin_root)
+    legacy_names = [n for n in history if n not in index]
+    legacy = {}
+    if legacy_names:
+        previous = None
+        docs = read_records(session, release, admin_root, legacy_names)
+        for name in legacy_names:
+            if name not in docs:
+                continue
+            row = _legacy_row(name, docs[name])
+            holds = None
+            if previous is not None and row.get('digest_before') is not None \
+                    and previous.get('digest_after') == row.get('digest_before'):
+                holds = previous.get('package')
+            row['holds_package'] = holds
+            row.update(releases=sorted(set([release] + list(row.get('linked') or []))), builds={}, undoes=None,
+                       given_up={}, origin=None, package_after=None)
+            legacy[name] = row
+            previous = row
+    return change_rows(release, history, index, legacy)
 
 
 def read_revision(session, release, admin_root, revision=None):
-    """(name, record, state) of a kept revision (default: the newest, the state before the last write)."""
-    hpath, names = _names(session, release, admin_root)
-    if not names:
+    """(name, record with its bulk) of a kept revision (default: the newest)."""
+    history, dummy = read_history(session, release, admin_root)
+    hpath = history_path(admin_root, release)
+    if not history:
         raise ZkError('release %s has no kept revisions under %s' % (release, hpath))
+    name = revision_name(history, release, revision)
+    docs = read_records(session, release, admin_root, [name], bulk=True)
+    if name not in docs:
+        raise ZkError('revision %s/%s disappeared while reading' % (hpath, name))
+    return name, docs[name]
+
+
+def revision_name(history, release, revision):
     if revision is None:
-        revision = names[-1]
-    elif revision not in names:
-        if str(revision).isdigit() and '%s%010d' % (REVISION_PREFIX, int(revision)) in names:
-            revision = '%s%010d' % (REVISION_PREFIX, int(revision))
-        else:
-            raise ZkError('release %s has no revision %s (kept: %s)' % (release, revision, ', '.join(names)))
-    where = '%s/%s' % (hpath, revision)
-    entry = session.get(where)
-    if entry is None:
-        raise ZkError('revision %s disappeared while reading' % where)
-    doc = decode_revision(entry[0], where)
-    return revision, doc, state_from_json(_load_before(session, doc, release, admin_root, where))
+        return history[-1]
+    if revision in history:
+        return revision
+    if str(revision).isdigit() and '%s%010d' % (REVISION_PREFIX, int(revision)) in history:
+        return '%s%010d' % (REVISION_PREFIX, int(revision))
+    raise ZkError('release %s has no revision %s (kept: %s)' % (release, revision, ', '.join(history)))
 
 
-def rows(session, release, admin_root):
-    """The kept revisions of a release, oldest first, as dicts with ROW_KEYS.
-
-    ``package`` is the package of the write that made the revision (the write it can undo);
-    ``holds_package`` is the package whose content the revision holds, when the previous revision
-    shows that nothing else wrote in between, else None.
-    """
-    found = list_revisions(session, release, admin_root)
-    out = []
-    previous = None
-    for row in found:
-        holds = None
-        if previous is not None and row.get('digest_before') is not None \
-                and previous.get('digest_after') == row.get('digest_before'):
-            holds = previous.get('package')
-        item = dict((key, row.get(key)) for key in ROW_KEYS if key != 'holds_package')
-        item['holds_package'] = holds
-        if row.get('moves'):
-            item['moves'] = row['moves']
-        out.append(item)
-        previous = row
-    return out
+def legacy_state(doc):
+    """The whole state a revision written before changes keeps (None for format 3)."""
+    if doc.get('format', 1) >= FORMAT:
+        return None
+    return state_from_json(doc.get('before') or {})

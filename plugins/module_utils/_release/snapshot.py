@@ -17,8 +17,8 @@ __metaclass__ = type
 import json
 
 from .config import decode_item, encode
-from .names import (DEFAULT_RELEASE_PATH, KINDS, RELEASE_CHILDREN, RELEASES_ROOT, epoch_path, global_url_path,
-                    history_path, item_path, kind_path, parts_path, release_path, stored_item)
+from .names import (DEFAULT_RELEASE_PATH, KINDS, RELEASE_CHILDREN, RELEASES_ROOT, epoch_path, given_up_path,
+                    global_url_path, history_path, item_path, kind_path, parts_path, release_path, stored_item)
 from .state import empty_state
 
 REVISION_PREFIX = 'rev-'
@@ -67,6 +67,7 @@ class Snapshot(object):
         self.state = empty_state(False)
         self.nodes = dict((kind, {}) for kind in KINDS)    # stored child name -> data, as found
         self.meta = {}
+        self.meta_raw = None    # the release node's data exactly as stored
         self.meta_stat = None
         self.release_children = []
         self.container_stats = {}
@@ -77,6 +78,8 @@ class Snapshot(object):
         self.default_release = None
         self.epoch_stat = None
         self.history = []
+        self.index = None       # data of the history folder node (the index of its revisions), or None
+        self.given_up = None    # (data, stat) of the given-up record, or None
         self.parts = []         # children of the release's revision parts folder
         self.items_read = False
 
@@ -136,7 +139,8 @@ def read_release(session, release, admin_root, items=True):
     epoch = epoch_path(admin_root)
     ppath = parts_path(admin_root, release)
     requests = ([('get', rpath), ('get', DEFAULT_RELEASE_PATH), ('children', rpath), ('children', hpath),
-                 ('exists', RELEASES_ROOT), ('get', url_path), ('exists', epoch), ('children', ppath)]
+                 ('exists', RELEASES_ROOT), ('get', url_path), ('exists', epoch), ('children', ppath),
+                 ('get', hpath), ('get', given_up_path(admin_root))]
                 + [('exists', path) for path in containers]
                 + ([('children', path) for path in containers] if items else []))
     got = dict(zip(requests, session.batch(requests)))
@@ -144,12 +148,16 @@ def read_release(session, release, admin_root, items=True):
     snap.epoch_stat = got[('exists', epoch)]
     snap.history = sorted(c for c in (got[('children', hpath)] or []) if c.startswith(REVISION_PREFIX))
     snap.parts = sorted(got[('children', ppath)] or [])
+    index = got[('get', hpath)]
+    snap.index = index[0] if index else None
+    snap.given_up = got[('get', given_up_path(admin_root))]
     if got[('get', DEFAULT_RELEASE_PATH)] is not None:
         snap.default_raw, snap.default_stat = got[('get', DEFAULT_RELEASE_PATH)]
         snap.default_release = parse_default(snap.default_raw)
     if got[('get', rpath)] is None:
         return snap
     data, snap.meta_stat = got[('get', rpath)]
+    snap.meta_raw = data
     snap.meta = parse_meta(data)
     services = snap.meta.get('services')
     snap.state['services'] = encode(services) if isinstance(services, dict) else None

@@ -6,22 +6,27 @@
 
 Each finding is data - severity (error, warning, info), kind, the items and releases it names,
 and a sentence saying what is wrong and what to do. Errors are what makes a lookup or a start
-fail (two owners, no /default_release, no startable version, a half-written publish); warnings are
-what will bite later or was written by another tool; info is bookkeeping. Read-only.
-No Ansible imports here.
+fail (two owners, no /default_release, no startable version, a section a host serves with no
+owner, a half-written publish, a change half undone); warnings are what will bite later or was
+written by another tool; info is bookkeeping (items given up on purpose, named with their change).
+The ownership and routing rules are `_release/ownership.py`'s. Read-only. No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .._release.config import decode_item
+import json
 import re
 
-from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_CHILDREN, RELEASES_ROOT, stored_item,
-                              valid_release_name)
+from .._release.changes import builds_of, parse_index
+from .._release.config import decode_item
+from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, KINDS, RELEASE_CHILDREN, RELEASES_ROOT, given_up_path,
+                              history_path, stored_item, valid_release_name)
 from .._release.releasemap import ReleaseMap
+from .._release.revisions import decode_revision
 from .._release.snapshot import moved_items
+from .._zk.base import ZkError
 from .._release.start_version import NoStartVersion, version_for
 
 SEVERITIES = ('error', 'warning', 'info')
@@ -52,20 +57,64 @@ def read(session, admin_root):
     return rmap, orphans
 
 
-def audit(rmap, registry=None, hosts=None, orphan_parts=None):
+class History(object):
+    """What the audit reads of the collection's bookkeeping: each history's revision names and index,
+    the newest revisions written before changes were indexed, and the given-up record."""
+
+    def __init__(self):
+        self.names = {}         # release -> revision names, oldest first
+        self.index = {}         # release -> {revision: index entry}
+        self.legacy = {}        # (release, revision) -> record of a revision written before the index
+        self.given_up = {}      # {kind: {name: {change, owner, time}}}
+
+
+def read_history(session, admin_root):
+    """The History, in three request rounds (the legacy records only when there are some)."""
+    hist = History()
+    releases = sorted(session.children('%s/history' % admin_root) or [])
+    requests = [('get', given_up_path(admin_root))]
+    for release in releases:
+        requests += [('get', history_path(admin_root, release)), ('children', history_path(admin_root, release))]
+    got = session.batch(requests)
+    try:
+        hist.given_up = json.loads(got[0][0].decode('utf-8')) if got[0] and got[0][0] else {}
+    except (UnicodeDecodeError, ValueError):
+        hist.given_up = {}
+    wanted = []
+    for i, release in enumerate(releases):
+        node, names = got[1 + 2 * i], got[2 + 2 * i]
+        hist.names[release] = sorted(n for n in names or [] if n.startswith('rev-'))
+        hist.index[release] = parse_index(node[0] if node else None)
+        wanted.extend((release, n) for n in hist.names[release][-2:] if n not in hist.index[release])
+    if wanted:
+        paths = ['%s/%s' % (history_path(admin_root, r), n) for r, n in wanted]
+        found = session.get_many(paths)
+        for (release, name), path in zip(wanted, paths):
+            if found.get(path) is not None:
+                try:
+                    hist.legacy[(release, name)] = decode_revision(found[path][0], path)
+                except ZkError:     # a damaged node is not this check's finding
+                    continue
+    return hist
+
+
+def audit(rmap, registry=None, hosts=None, orphan_parts=None, history=None):
     """[Finding] for a map read with every kind's data. registry: {release: {type, location}} or
     None (not checked); hosts: CMDB hosts [{name, inner_ip, section_ids, deploy_location, services}]
-    or None (not checked)."""
+    or None (not checked); history: read_history()'s History, or None (not checked)."""
     out = []
     out.extend(_owners(rmap))
     out.extend(_default(rmap))
     out.extend(_foreign(rmap))
     out.extend(_other_tools(rmap))
     out.extend(_bookkeeping(rmap, orphan_parts or {}))
+    if history is not None:
+        out.extend(_changes(rmap, history))
     if registry is not None:
         out.extend(_registry(rmap, registry))
     if hosts is not None:
         out.extend(_hosts(rmap, registry or {}, hosts))
+        out.extend(_unowned(rmap, hosts, history.given_up if history is not None else {}))
     order = dict((s, i) for i, s in enumerate(SEVERITIES))
     return sorted(out, key=lambda f: (order[f['severity']], f['kind'], f['items'], f['releases']))
 
@@ -219,6 +268,87 @@ def _bookkeeping(rmap, orphans):
         out.append(Finding('info', 'orphan_revision_parts', '%d revision parts of %s belong to no revision (a write that '
                            'never committed); the next write of %s removes them' % (len(names), release, release),
                            names, [release]))
+    return out
+
+
+def _changes(rmap, hist):
+    """A change undone in one release and not in another; bookkeeping a recorded change did not leave."""
+    out = []
+    newest = {}
+    for release, names in hist.names.items():
+        if names:
+            doc = hist.legacy.get((release, names[-1]))
+            newest[release] = (doc or {}).get('txn') if doc is not None else None
+    for release, names in sorted(hist.names.items()):
+        if len(names) < 2 or (release, names[-1]) not in hist.legacy:
+            continue
+        last, previous = hist.legacy[(release, names[-1])], hist.legacy.get((release, names[-2]))
+        if last.get('action') != 'rollback' or not previous or not previous.get('txn'):
+            continue
+        # An earlier version's rollback restored one release of a change that wrote several: the
+        # others still hold what the change left (it is still their newest revision).
+        others = sorted(r for r, txn in newest.items() if r != release and txn == previous['txn'])
+        if others:
+            change = previous['txn'][:12]
+            out.append(Finding('error', 'change_half_undone', 'change %s (%s) wrote %s, but only %s was rolled back: %s '
+                               'still hold%s what the change left, a map no undo made. Restore the others by hand to '
+                               'match %s (the rollback flow of that version restored one release at a time)'
+                               % (change, previous.get('action'), ', '.join(sorted([release] + others)), release,
+                                  ', '.join(others), 's' if len(others) == 1 else '', release), [change],
+                               [release] + others))
+    for release in rmap.releases:
+        index = hist.index.get(release) or {}
+        if not index:
+            continue
+        entry = index[max(index)]
+        mine = (entry.get('releases') or {}).get(release)
+        if not mine or 'services_after' not in mine:
+            continue
+        meta = rmap.meta.get(release, {})
+        package = builds_of(entry, release)[1]
+        services = meta.get('services') if isinstance(meta.get('services'), dict) else None
+        if meta.get('package') != package or (services or None) != (mine.get('services_after') or None):
+            out.append(Finding('warning', 'package_services_mismatch', 'release %s records package %s with services %s, '
+                               'but its last change (%s) left package %s with services %s: the node was edited '
+                               'outside this collection, and a start may run versions the live build did not ship. '
+                               'Publish the build again' % (release, meta.get('package'), _short(services),
+                                                            entry.get('change'), package,
+                                                            _short(mine.get('services_after'))), [], [release]))
+    return out
+
+
+def _short(value):
+    return json.dumps(value, sort_keys=True) if value else 'none'
+
+
+def _unowned(rmap, hosts, given_up):
+    """Sections and host IPs of the CMDB that no release owns."""
+    out = []
+    for host in hosts:
+        name = host.get('name')
+        serves = bool(host.get('services'))
+        ip = stored_item('servers', str(host.get('inner_ip') or '')) if host.get('inner_ip') else None
+        items = [('sections', str(s)) for s in host.get('section_ids') or []] + ([('servers', ip)] if ip else [])
+        for kind, item in items:
+            if rmap.owners(kind, item):
+                continue
+            gave = ((given_up or {}).get(kind) or {}).get(item)
+            label = KIND_LABEL[kind]
+            if isinstance(gave, dict):
+                out.append(Finding('info', 'given_up', '%s %s (host %s) has no owner: change %s gave it up on purpose '
+                                   '(it was %s\'s). Publish or move it to a release to serve it again'
+                                   % (label, item, name, gave.get('change'), gave.get('owner')), [item],
+                                   [gave.get('owner')] if gave.get('owner') else []))
+            elif kind == 'sections':
+                out.append(Finding('error' if serves else 'warning', 'section_unowned', 'section %s of host %s is owned '
+                                   'by no release: %s. Give it to a release (publish a config that lists it, or move '
+                                   'it back: playbooks/narrow.yml, playbooks/rollback.yml)'
+                                   % (item, name, 'its services cannot start for it' if serves else 'nothing runs '
+                                      'there yet'), [item]))
+            else:
+                out.append(Finding('warning', 'server_unowned', 'inner IP %s of host %s is owned by no release: a '
+                                   'service started per host cannot find its release there. List it in the servers '
+                                   'of a release\'s config.zoo' % (item, name), [item]))
     return out
 
 

@@ -7,7 +7,10 @@
 One function answers for the release_lookup module and the release lookup plugin (`answer_all`):
 - one question: a few request rounds (`find`);
 - several: the release map read once, every answer from memory (`ReleaseIndex`).
-The ownership rule itself is `_releasemap.resolve`. No Ansible imports here.
+Both decide with `_decide`, over the routing rule of `_release/ownership.py`: a version no release
+lists routes to the default release with `found: false`, and fails the question unless
+`fail_on_missing` is false (the default is true for the module and the plugin alike).
+No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +21,8 @@ import ipaddress
 
 from .._release.names import (DEFAULT_RELEASE_PATH, KIND_LABEL, RELEASES_ROOT, global_url_path, item_path, kind_path,
                               release_path, stored_item, valid_release_name, validate_item)
-from .._release.releasemap import OwnershipError, ReleaseMap, resolve
+from .._release.ownership import OwnershipError, route
+from .._release.releasemap import ReleaseMap
 from .._release.snapshot import parse_default, parse_meta
 from .._release.state import display_value
 
@@ -84,10 +88,21 @@ def _text(value):
     return str(value) if value is not None else None
 
 
+def _decide(kind, name, owners, default_release, releases, fail_on_missing):
+    """(release, found) of one question; release None when it has no answer and that is allowed."""
+    release, found = route(kind, name, owners, default_release)
+    if release is not None and (found or not fail_on_missing):
+        return release, found
+    if fail_on_missing:
+        raise _missing(kind, name, default_release, releases)
+    return None, False
+
+
 def _missing(kind, name, default_release, releases):
     label = KIND_LABEL[kind]
     if kind == 'versions':
-        return LookupFailed('%s %s is listed by no release (default release: %s)' % (label, name, default_release))
+        return LookupFailed('%s %s is listed by no release (default release: %s, where it routes unlisted; '
+                            'fail_on_missing=false answers that)' % (label, name, default_release))
     hint = '' if releases else ' (no release at all: is the ZooKeeper hosts string missing the project\'s chroot?)'
     return LookupFailed('%s %s is owned by no release (looked in %d releases under %s: %s)%s'
                         % (label, name, len(releases), RELEASES_ROOT, ', '.join(sorted(releases)) or 'none', hint))
@@ -142,10 +157,8 @@ def find(session, kind, name, fail_on_missing=True, host_ip=None):
     else:
         got = session.exists_many([item_path(r, kind, name) for r in releases])
         stored = dict((r, name) for r in releases if got[item_path(r, kind, name)] is not None)
-    release, found = resolve(kind, name, list(stored), default_release)
-    if release is None or (kind == 'versions' and not found and fail_on_missing):
-        if fail_on_missing:
-            raise _missing(kind, name, default_release, releases)
+    release, found = _decide(kind, name, list(stored), default_release, releases, fail_on_missing)
+    if release is None:
         return _answer(kind, name, None, False, default_release, None, None, {})
     requests = [('get', release_path(release)), ('get', global_url_path(release))]
     if found:
@@ -192,10 +205,9 @@ class ReleaseIndex(object):
 
     def find(self, kind, name, fail_on_missing=True, host_ip=None):
         rmap = self.map
-        release, found = rmap.owner(kind, name)
-        if release is None or (kind == 'versions' and not found and fail_on_missing):
-            if fail_on_missing:
-                raise _missing(kind, name, rmap.default_release, rmap.releases)
+        release, found = _decide(kind, name, rmap.owners(kind, name), rmap.default_release, rmap.releases,
+                                 fail_on_missing)
+        if release is None:
             return _answer(kind, name, None, False, rmap.default_release, None, None, {})
         host_ip = _host(kind, host_ip)
         server = (host_ip, rmap.node_data(release, 'servers', host_ip)) if host_ip else None

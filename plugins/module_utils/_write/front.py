@@ -19,9 +19,10 @@ __metaclass__ = type
 import json
 
 from .._release.config import ConfigError
-from .._release.names import (DEFAULT_ADMIN_ROOT, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT,
+from .._release.names import (DEFAULT_ADMIN_ROOT, DEFAULT_KEEP_BUILDS, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT,
                               DEFAULT_MAX_REQUEST_BYTES, DEFAULT_RELEASE_PATH, InvalidName, RELEASES_ROOT,
-                              validate_admin_root)
+                              validate_admin_root, validate_item)
+from .._release.ownership import ALL_ITEMS
 from .._release.releasemap import ReleaseMap
 from .._release.state import state_display
 from .._zk.options import OptionAdapter, argument_spec
@@ -38,7 +39,9 @@ def write_spec():
     """The options of every module that writes release nodes (doc fragment gameops.elastic_release.write)."""
     return dict(
         admin_root=dict(type='str', default=DEFAULT_ADMIN_ROOT),
-        keep_revisions=dict(type='int', default=DEFAULT_KEEP_REVISIONS),
+        keep_changes=dict(type='int', default=DEFAULT_KEEP_REVISIONS, aliases=['keep_revisions']),
+        keep_builds=dict(type='int', default=DEFAULT_KEEP_BUILDS),
+        release_items=dict(type='list', elements='str', default=[]),
         lock_timeout=dict(type='float', default=DEFAULT_LOCK_TIMEOUT),
         max_request_bytes=dict(type='int', default=DEFAULT_MAX_REQUEST_BYTES),
         allow_chunked=dict(type='bool', default=False),
@@ -108,9 +111,14 @@ def run(session, intent, opts, check_mode, impact_hosts=None):
 def options_from_params(p):
     """The write options (doc fragment gameops.elastic_release.write), validated."""
     admin_root = validate_admin_root(p.get('admin_root') or DEFAULT_ADMIN_ROOT)
-    keep = p.get('keep_revisions')
+    keep = p.get('keep_changes', p.get('keep_revisions'))
     if keep is not None and keep < 1:
-        raise ValueError('keep_revisions must be at least 1, got %d' % keep)
+        # named as the task wrote it (keep_revisions is the option's earlier name)
+        named = 'keep_revisions' if p.get('keep_revisions') is not None else 'keep_changes'
+        raise ValueError('%s must be at least 1, got %d' % (named, keep))
+    keep_builds = p.get('keep_builds')
+    if keep_builds is not None and keep_builds < 0:
+        raise ValueError('keep_builds must not be negative, got %d' % keep_builds)
     limit = p.get('max_request_bytes')
     if limit is not None and limit < 4096:
         raise ValueError('max_request_bytes must be at least 4096, got %d' % limit)
@@ -120,7 +128,29 @@ def options_from_params(p):
     return Options(admin_root=admin_root, keep=DEFAULT_KEEP_REVISIONS if keep is None else keep,
                    max_request_bytes=DEFAULT_MAX_REQUEST_BYTES if limit is None else limit,
                    allow_chunked=bool(p.get('allow_chunked')),
-                   lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout))
+                   lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout),
+                   keep_builds=DEFAULT_KEEP_BUILDS if keep_builds is None else keep_builds,
+                   release_items=release_items(p.get('release_items')))
+
+
+def release_items(values):
+    """The sections and servers an operator gives up: names (a list, or text separated by commas or
+    spaces, as -e release_items=1003,10.1.0.12 passes them), or 'all'. Invalid names are refused."""
+    if isinstance(values, str):
+        values = values.replace(',', ' ').split()
+    out = []
+    for value in values or []:
+        value = str(value).strip()
+        if not value:
+            continue
+        if value != ALL_ITEMS:
+            try:
+                value = validate_item('servers', value)
+            except InvalidName:
+                value = validate_item('sections', value)
+        if value not in out:
+            out.append(value)
+    return out
 
 
 def printable(value):
@@ -142,13 +172,16 @@ def printable(value):
 def attach_impact(session, outcome, hosts=None):
     """outcome.impact: what the change does to the release map (empty when nothing changes)."""
     if not outcome.changed:
-        outcome.impact = _impact.compute(ReleaseMap(), {}, {}, outcome.default_before, outcome.default_after, [])
+        outcome.impact = _impact.compute(ReleaseMap(), {}, {}, outcome.default_before, outcome.default_after, [],
+                                         outcome.notes)
         return outcome
+    # Membership of the releases the write did not touch is all the impact needs of them: an item's
+    # data counts only where it stays with a touched release, and those states are in the outcome.
     rmap = outcome.rmap
-    if rmap is None or not rmap.with_data:
-        rmap = ReleaseMap.load(session, with_data=('sections', 'servers'))
+    if rmap is None:
+        rmap = ReleaseMap.load(session)
     outcome.impact = _impact.compute(rmap, outcome.before, outcome.after, outcome.default_before,
-                                     outcome.default_after, hosts or [])
+                                     outcome.default_after, hosts or [], outcome.notes)
     return outcome
 
 

@@ -2,13 +2,17 @@
 # Copyright: (c) 2026, GameOps release engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # This module_utils is PRIVATE to gameops.elastic_release; its API may change without notice.
-"""The ownership guard: a write never gives a section or a server a second owner, nor a client
-version a second non-default release.
+"""The ownership guard of every write, over the rules of `_release/ownership.py`.
 
-Items change owner only on purpose: by a move (widen, narrow, promote: `_move.py`), or by a
-publish with `takeover`, which removes them from their old owner in the same transaction. Items
-another release holds by a move from this one stay there when this release is published again
-(they are reported): a production publish never silently undoes a widening.
+- One owner (`place`): a write never gives a section or a server a second owner, nor a client
+  version a second non-default release. Items change owner only on purpose: by a move (widen,
+  narrow, promote: `move.py`), or by a publish with `takeover`, which removes them from their old
+  owner in the same transaction. Items another release holds by a move from this one stay there
+  when this release is published again (they are reported): a production publish never silently
+  undoes a widening.
+- At least one owner (`check_given_up`): no change - a publish whose config drops an item, a
+  promote, a retire, an undo - takes a section or a server from its owner without giving it to
+  another release, unless the operator names it (`release_items`); the change records what it gave up.
 No Ansible imports here.
 """
 
@@ -16,33 +20,51 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .._release.names import KIND_LABEL, OWNED_KINDS
+from .._release.names import OWNED_KINDS
+from .._release.ownership import allows, describe_conflicts, describe_given_up, given_up
 from .._zk.session import ZkError
 
 
 class OwnershipConflict(ZkError):
     """A write refused because it would break the one-owner invariant; nothing was written."""
 
-    def __init__(self, release, conflicts):
+    def __init__(self, release, conflicts, what=None):
         self.release = release
         self.conflicts = conflicts  # [(kind, name, [owners])]
-        ZkError.__init__(self, describe_conflicts(release, conflicts))
+        ZkError.__init__(self, describe_conflicts(release, conflicts, what))
 
 
-def describe_conflicts(release, conflicts):
-    parts = []
-    for kind, name, owners in conflicts:
-        if kind == 'versions':
-            parts.append('version %s is listed by the non-default release %s' % (name, ' and '.join(owners)))
-        else:
-            parts.append('%s %s is owned by %s' % (KIND_LABEL[kind], name, ' and '.join(owners)))
-    shown = parts[:20]
-    more = ' (and %d more)' % (len(parts) - len(shown)) if len(parts) > len(shown) else ''
-    return ('refusing to write release %s: it would give an item a second owner: %s%s; nothing was written. '
-            'A section or server has one owner and a version at most one non-default release: remove the '
-            'items from the config, move them on purpose (playbooks/widen.yml, narrow.yml, or '
-            'gameops.elastic_release.zk_release_move), or publish with takeover=true to take them from '
-            'their owner in the same transaction' % (release, '; '.join(shown), more))
+class GivenUpRefused(ZkError):
+    """A write refused because it would leave sections or servers with no owner; nothing was written."""
+
+    def __init__(self, items, what):
+        self.items = items          # {kind: {name: owner}}
+        ZkError.__init__(self, describe_given_up(items, what))
+
+
+def check_given_up(ctx, change, release_items):
+    """Refuse a change that leaves a section or server with no owner, unless release_items names it
+    (or is ['all']); record on the change what it gives up."""
+    before, after = {}, {}
+    for target in change.targets:
+        if target.state is None:
+            continue
+        before[target.release] = ctx.snapshot(target.release).state
+        after[target.release] = target.state
+    # Under the one-owner invariant an item a touched release drops has no other owner: the map is
+    # read only to confirm the candidates (a broken map may list them elsewhere too).
+    lost = given_up(before, after, lambda kind, name: ())
+    if lost:
+        rmap = ctx.map()
+        lost = given_up(before, after, lambda kind, name: [r for r in rmap.owners(kind, name) if r not in before])
+    refused = {}
+    for kind, items in lost.items():
+        for name, owner in items.items():
+            if not allows(release_items, name):
+                refused.setdefault(kind, {})[name] = owner
+    if refused:
+        raise GivenUpRefused(refused, change.what)
+    change.given_up = lost
 
 
 class Placement(object):

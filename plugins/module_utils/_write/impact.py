@@ -5,9 +5,12 @@
 """The impact of a change on the release map: what an engineer reads before approving it.
 
 Which sections and servers change owner (from, to), which client versions change route (release
-and global_url before and after), which nodes a service reads change, and therefore which CMDB
-hosts need a restart. Computed from the map as read and the before/after states of the releases a
-write touches (in check mode, the planned ones). No Ansible imports here.
+and global_url before and after) or enter or leave routing (listed by a release, or by none), which
+nodes a service reads change, and therefore which CMDB hosts need a restart; the items another
+release holds by a move and keeps, and the items given up (left with no owner on purpose).
+Computed from the map as read and the before/after states of the releases a write touches (in
+check mode, the planned ones), with the routing rule of `_release/ownership.py`.
+No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .._release.names import KINDS, OWNED_KINDS, stored_item
-from .._release.releasemap import OwnershipError, resolve
+from .._release.ownership import route_or_none
 from .._release.state import same_data
 
 LABEL = {'sections': 'section', 'servers': 'server', 'versions': 'version'}
@@ -48,16 +51,22 @@ class View(object):
                     self.data[(release, kind, name)] = data
 
     def owner(self, kind, name):
-        try:
-            return resolve(kind, name, self.members.get((kind, name), ()), self.default_release)[0]
-        except OwnershipError:
-            return None
+        return self.route(kind, name)[0]
+
+    def route(self, kind, name):
+        return route_or_none(kind, name, self.members.get((kind, name), ()), self.default_release)
 
 
-def compute(rmap, before, after, default_before, default_after, hosts=None):
-    """The impact as data. before/after: {release: state} of the releases the write touches."""
+def compute(rmap, before, after, default_before, default_after, hosts=None, notes=None):
+    """The impact as data. before/after: {release: state} of the releases the write touches; notes:
+    the write's held_elsewhere and given_up."""
     touched = set(before) | set(after)
+    notes = notes or {}
     old = View(rmap, before, default_before)
+    # Versions appended to the default release by this write were not listed there before it.
+    for release, versions in (notes.get('appended_versions') or {}).items():
+        for version in versions:
+            old.members.get(('versions', version), set()).discard(release)
     new = View(rmap, after, default_after)
     owners, data_changed = [], []
     for kind in OWNED_KINDS:
@@ -81,17 +90,24 @@ def compute(rmap, before, after, default_before, default_after, hosts=None):
                          if any(r in touched for r in old.members.get(('versions', v), ()))
                          or any(r in touched for r in new.members.get(('versions', v), ())))
     for name in sorted(candidates):
-        was, now = old.owner('versions', name), new.owner('versions', name)
+        (was, was_listed), (now, now_listed) = old.route('versions', name), new.route('versions', name)
         was_url, now_url = old.urls.get(was), new.urls.get(now)
-        if (was, was_url) != (now, now_url):
-            versions.append({'version': name, 'from': {'release': was, 'global_url': was_url},
-                             'to': {'release': now, 'global_url': now_url}})
+        # A version no release lists any more still routes to the default release, but it left routing.
+        if (was, was_url, was_listed) != (now, now_url, now_listed):
+            versions.append({'version': name, 'from': {'release': was, 'global_url': was_url, 'listed': was_listed},
+                             'to': {'release': now, 'global_url': now_url, 'listed': now_listed}})
     urls = []
     for release in sorted(touched):
         if old.urls.get(release) != new.urls.get(release):
             urls.append({'release': release, 'from': old.urls.get(release), 'to': new.urls.get(release)})
     impact = {'owners': owners, 'versions': versions, 'data': data_changed, 'global_urls': urls,
-              'default_release': {'from': default_before, 'to': default_after} if default_before != default_after else None}
+              'default_release': {'from': default_before, 'to': default_after} if default_before != default_after else None,
+              'held_elsewhere': [{'kind': kind, 'name': name, 'holder': holder}
+                                 for kind in OWNED_KINDS for name, holder in sorted((notes.get('held_elsewhere') or {})
+                                                                                    .get(kind, {}).items())],
+              'given_up': [{'kind': kind, 'name': name, 'owner': owner}
+                           for kind in OWNED_KINDS for name, owner in sorted((notes.get('given_up') or {})
+                                                                             .get(kind, {}).items())]}
     impact['hosts'] = restarts(impact, hosts or [])
     impact['restart'] = [row['host'] for row in impact['hosts']]
     return impact
@@ -130,13 +146,101 @@ def table(impact):
     for row in impact['owners']:
         lines.append('%-8s %-22s %s -> %s' % (LABEL[row['kind']], row['name'], row['from'] or '(none)', row['to'] or '(none)'))
     for row in impact['versions']:
-        lines.append('%-8s %-22s %s (%s) -> %s (%s)' % ('version', row['version'], row['from']['release'] or '(none)',
-                                                        row['from']['global_url'] or '-', row['to']['release'] or '(none)',
-                                                        row['to']['global_url'] or '-'))
+        lines.append('%-8s %-22s %s -> %s' % ('version', row['version'], _route(row['from']), _route(row['to'])))
     for row in impact['global_urls']:
         lines.append('%-8s %-22s %s -> %s' % ('url', row['release'], row['from'] or '(none)', row['to'] or '(none)'))
     for row in impact['data']:
         lines.append('%-8s %-22s data changed in %s' % (LABEL[row['kind']], row['name'], row['release']))
+    for row in impact.get('held_elsewhere') or []:
+        lines.append('%-8s %-22s stays with %s (it holds it by a move)' % (LABEL[row['kind']], row['name'], row['holder']))
+    for row in impact.get('given_up') or []:
+        lines.append('%-8s %-22s given up: %s -> (none), no release owns it now (release_items)'
+                     % (LABEL[row['kind']], row['name'], row['owner']))
     for row in impact['hosts']:
         lines.append('restart  %-22s %s' % (row['host'], '; '.join(row['reasons'])))
     return lines or ['no section, server or version changes owner or route; no host needs a restart']
+
+
+def _route(side):
+    """'gray1 (http://...)', or '(unlisted) production' for a version no release lists."""
+    if side.get('listed') is False:
+        return '(unlisted, routes to %s)' % (side['release'] or 'nothing') if side['release'] else '(unlisted)'
+    return '%s (%s)' % (side['release'] or '(none)', side['global_url'] or '-')
+
+
+# ---- a run of several writes (the steps of a widen or narrow, and an undo) -----------------------
+
+SUMMED = ('operations_count', 'transactions')
+
+
+def totals(results, with_net=False):
+    """The totals of a run of writes, from their results in order: every transaction, node and item it
+    moved, not only those of its last write; with_net, also `net_impact` (what differs between the
+    start and the end of the run: empty when an undo moved everything back)."""
+    results = [r for r in results if r]
+    out = {'changed': any(r.get('changed') for r in results), 'revisions_written': {}, 'changes': [],
+           'revision': None, 'write_outcome': None}
+    for key in SUMMED:
+        out[key] = sum(int(r.get(key) or 0) for r in results)
+    impacts = [r.get('impact') or {} for r in results]
+    hosts = {}
+    for impact in impacts:
+        for row in impact.get('hosts') or []:
+            entry = hosts.setdefault(row.get('host'), dict(row, reasons=[]))
+            entry['reasons'] = entry['reasons'] + list(row.get('reasons') or [])
+    merged = dict((key, [row for impact in impacts for row in impact.get(key) or []])
+                  for key in ('owners', 'versions', 'data', 'global_urls', 'held_elsewhere', 'given_up'))
+    merged.update(default_release=None, hosts=[hosts[h] for h in sorted(hosts, key=lambda h: h or '')])
+    merged['restart'] = sorted(set(h for impact in impacts for h in impact.get('restart') or []))
+    out['impact'] = merged
+    for r in results:
+        out['revisions_written'].update(r.get('revisions_written') or {})
+        if r.get('change'):
+            out['changes'].append(r['change'])
+        for key in ('revision', 'write_outcome'):
+            if r.get(key) is not None:
+                out[key] = r[key]
+    if with_net:
+        out['net_impact'] = net(impacts)
+    return out
+
+
+def net(impacts):
+    """Owners and routes that differ between the start and the end of a run of writes."""
+    first, last = {}, {}
+    for impact in impacts:
+        for row in impact.get('owners') or []:
+            key = ('owners', row['kind'], row['name'])
+            first.setdefault(key, row['from'])
+            last[key] = row['to']
+        for row in impact.get('versions') or []:
+            key = ('versions', 'versions', row['version'])
+            first.setdefault(key, row['from'])
+            last[key] = row['to']
+    out = {'owners': [], 'versions': []}
+    for key in sorted(first):
+        if first[key] == last[key]:
+            continue
+        if key[0] == 'owners':
+            out['owners'].append({'kind': key[1], 'name': key[2], 'from': first[key], 'to': last[key]})
+        else:
+            out['versions'].append({'version': key[2], 'from': first[key], 'to': last[key]})
+    if not out['owners'] and not out['versions']:
+        return {}
+    moved = set((row['kind'], row['name']) for row in out['owners'])
+    hosts = {}
+    for impact in impacts:
+        for row in impact.get('hosts') or []:
+            reasons = [r for r in row.get('reasons') or [] if _reason_item(r) in moved]
+            if reasons:
+                hosts.setdefault(row.get('host'), dict(row, reasons=[]))['reasons'] = reasons
+    out['hosts'] = [hosts[h] for h in sorted(hosts, key=lambda h: h or '')]
+    out['restart'] = sorted(h for h in hosts if h)
+    return out
+
+
+def _reason_item(reason):
+    """('sections', '1003') of a restart reason 'section 1003: production -> gray1'."""
+    words = reason.split(':', 1)[0].split(' ', 1)
+    kinds = dict((label, kind) for kind, label in LABEL.items())
+    return (kinds.get(words[0]), words[1]) if len(words) == 2 else (None, None)

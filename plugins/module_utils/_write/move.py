@@ -9,8 +9,8 @@ The receiving release's metadata records where each item came from (`moved`), so
 - a narrow of "everything lent" knows what to give back and to whom;
 - a publish of either release leaves lent items where they are (see _guard.py and _publish.py);
 - retiring a release gives its lent items back (see _publish.py).
-Both releases are locked, both get a revision recording the move (`moves`), and restoring such a
-revision is the inverse move. No Ansible imports here.
+Both releases are locked, both get a revision of the one change (recording the move, `moves`), and
+undoing that change moves the items back. No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .._release.names import KIND_LABEL, OWNED_KINDS, release_path, validate_item, validate_release
+from .._release.ownership import solely_owned_by
 from .._release.state import copy_state
 from .change import Change, Target
 from .._zk.session import ZkError
@@ -49,7 +50,7 @@ class MoveIntent(object):
     for those items (a rerun is changed=false).
     """
 
-    def __init__(self, source=None, destination=None, items=None, lent=False, action='move', origin=None):
+    def __init__(self, source=None, destination=None, items=None, lent=False, action=None, origin=None):
         self.source = validate_release(source, 'source release') if source else None
         self.destination = validate_release(destination, 'destination release') if destination else None
         self.items = items or {}
@@ -82,8 +83,10 @@ class MoveIntent(object):
             if destination is None:
                 raise MoveRefused('cannot move: no destination release given and /default_release names none')
             routes = {destination: dict((k, list(v)) for k, v in self.items.items())}
-        change = Change(source)
+        action = self.action or ('widen' if source == default else 'narrow')
+        change = Change(source, action, 'move items from release %s' % source)
         change.verified = 'full'
+        change.origin = self.origin
         moved_now = dict((kind, []) for kind in OWNED_KINDS)
         already = dict((kind, []) for kind in OWNED_KINDS)
         problems = []
@@ -101,9 +104,9 @@ class MoveIntent(object):
                 rmap.check_readable(kind, names, (source, destination))
                 for name in names:
                     owners = rmap.owners(kind, name)
-                    if owners == [source]:
+                    if solely_owned_by(owners, source):
                         todo.setdefault(kind, []).append(name)
-                    elif owners == [destination]:
+                    elif solely_owned_by(owners, destination):
                         already[kind].append(name)
                     elif not owners:
                         problems.append('%s %s is owned by no release' % (KIND_LABEL[kind], name))
@@ -130,19 +133,12 @@ class MoveIntent(object):
                     moved_now[kind].append(name)
             record = dict((kind, sorted(names)) for kind, names in todo.items())
             record.update({'from': source, 'to': destination})
-            target = Target(destination, dest_target, self.action, self.origin)
-            target.keep_package = True
-            target.moved = dest_lent
-            target.extra = {'moves': record, 'linked': sorted([source, destination])}
-            change.add(target)
+            change.add(_target(destination, dest_target, dest_lent, action, record, [source, destination]))
         if plans:
-            main = Target(source, source_target, self.action, self.origin)
-            main.keep_package = True
-            main.moved = source_lent
             moves = [t.extra['moves'] for t in change.targets]
-            main.extra = {'moves': moves[0] if len(moves) == 1 else moves,
-                          'linked': sorted(set([source] + [t.release for t in change.targets]))}
-            change.targets.insert(0, main)
+            linked = [source] + [t.release for t in change.targets]
+            change.targets.insert(0, _target(source, source_target, source_lent, action,
+                                             moves[0] if len(moves) == 1 else moves, linked))
         change.notes.update({
             'source': source,
             'destinations': sorted(d for d, dummy in plans) or sorted(routes),
@@ -152,7 +148,16 @@ class MoveIntent(object):
         return change
 
 
-def inverse(record, action='rollback', origin=None):
+def _target(release, state, lent, action, moves, linked):
+    """A release's part of a move: its items, what it holds by a move, its build unchanged."""
+    target = Target(release, state, action)
+    target.keep_package = True
+    target.moved = lent
+    target.extra = {'moves': moves, 'linked': sorted(set(linked))}
+    return target
+
+
+def inverse(record, action='undo', origin=None):
     """The move that undoes a recorded move (a revision's `moves`)."""
     moves = record if isinstance(record, list) else [record]
     if len(moves) != 1:

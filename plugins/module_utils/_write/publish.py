@@ -7,15 +7,18 @@
 `PublishIntent` is what `_write.apply` plans and writes: the config (or removal) of a release, with
 /default_release (production), the versions appended to the default release (review and gray),
 items another release holds by a move (left there), items this release holds by a move (kept),
-the ownership guard, `takeover` and `absorb` (promote). `request_from_params` builds it from module
-parameters; everything that can fail before connecting fails there, with nothing written.
-No Ansible imports here.
+the ownership guard, `takeover` and `absorb` (promote: the production package must carry the gray
+release's build, and a promote already made is recognised and reported, not refused).
+`request_from_params` builds it from module parameters; everything that can fail before
+connecting fails there, with nothing written. No Ansible imports here.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from .._package.pkgname import PackageError, parse_package_name
+from .._release.changes import parse_index
 from .._release.config import encode, parse_config, read_config_file, check_config_release
 from .._release.names import DEFAULT_RELEASE_PATH, KINDS, release_path, validate_release
 from .._release.snapshot import fast_unchanged, parse_default
@@ -32,7 +35,7 @@ class PublishIntent(object):
 
     def __init__(self, release, desired, mode='replace', indicator=None, append_to_default=False,
                  keep_appended=True, verify='full', package=None, action='publish', takeover=False, absorb=(),
-                 leave=()):
+                 name_pattern=None, allow_other_build=False, leave=()):
         self.release = release
         self.desired = desired
         self.mode = mode
@@ -44,10 +47,19 @@ class PublishIntent(object):
         self.action = action
         self.takeover = takeover
         self.absorb = tuple(absorb)
+        self.name_pattern = name_pattern
+        self.allow_other_build = allow_other_build
         # releases whose sections and servers stay theirs: the first write of a promote made in parts
         self.leave = tuple(leave)
         # Computed once (CPU only, before any ZooKeeper request): the fast rerun compares it.
         self.digest = state_digest(desired) if desired['exists'] else None
+
+    def _change(self):
+        if not self.desired['exists']:
+            return Change(self.release, 'retire', 'retire release %s' % self.release)
+        if self.absorb:
+            return Change(self.release, 'promote', 'promote %s into release %s' % (' and '.join(self.absorb), self.release))
+        return Change(self.release, self.action, 'write release %s' % self.release)
 
     def plan(self, ctx):
         release = self.release
@@ -56,12 +68,19 @@ class PublishIntent(object):
             snap = ctx.snapshot(release, items=False)
             if fast_unchanged(snap, self.digest) and not plan_default(snap, self.indicator).ops \
                     and not self.append_to_default:
-                change = Change(release)
+                change = self._change()
                 change.verified = 'fast'
                 return change
         snap = ctx.snapshot(release)
-        change = Change(release)
+        change = self._change()
         change.verified = 'full'
+        if self.absorb:
+            done = self._promoted(ctx, snap)
+            if done:
+                change.notes.update(already_promoted=done, msg='already promoted in change %s: %s no longer exists '
+                                    'and the newest promote of %s absorbed it with %s'
+                                    % (done, ' and '.join(self.absorb), release, self.package))
+                return change
         change.indicator = self.indicator
         default_after = parse_default(self.indicator) if self.indicator is not None else snap.default_release
         if not self.desired['exists']:
@@ -79,7 +98,8 @@ class PublishIntent(object):
                     target['versions'][name] = snap.state['versions'][name]
         notes['kept_versions'] = kept
         for other in self.absorb:
-            _absorb(ctx, change, target, other, self.action)
+            self._check_build(ctx.snapshot(other))
+            _absorb(ctx, change, target, other, 'promote')
         if self.leave:
             notes['left_to'] = _leave(ctx.map(), snap, target, self.leave)
         added = any(name not in snap.state[kind] for kind in KINDS for name in target[kind])
@@ -96,7 +116,7 @@ class PublishIntent(object):
                                        for owner, kinds in placed.taken.items())
             for owner, kinds in sorted(placed.taken.items()):
                 _take(ctx, change, owner, kinds, release)
-        main = Target(release, target, self.action, self.package)
+        main = Target(release, target, change.action, self.package)
         if target != self.desired:
             main.config_digest = self.digest
         if default_after == release and self.mode == 'replace':
@@ -135,14 +155,50 @@ class PublishIntent(object):
             for kind, names in kinds.items():
                 for name in names:
                     target[kind][name] = snap.state[kind][name]
-            back = Target(origin, target, 'move')
+            back = Target(origin, target, 'return')
             back.keep_package = True
             back.extra = {'moves': dict(kinds, **{'from': release, 'to': origin}), 'linked': sorted([origin, release])}
             change.add(back)
         change.notes['returned'] = dict((o, dict((k, sorted(v)) for k, v in kinds.items())) for o, kinds in returned.items())
-        main = Target(release, empty_state(False), self.action, self.package)
+        main = Target(release, empty_state(False), change.action, self.package)
         change.targets.insert(0, main)
         return change
+
+    def _promoted(self, ctx, snap):
+        """The change that already promoted the absorbed releases with this package, when none of them
+        exists any more (a pipeline's retry), else None."""
+        if not self.package or any(ctx.snapshot(other, items=False).exists for other in self.absorb):
+            return None
+        index = parse_index(snap.index)
+        for name in sorted(index, reverse=True):
+            entry = index[name]
+            if entry.get('action') == 'promote' and not entry.get('undoes'):
+                absorbed = set(entry.get('releases') or {}) >= set(self.absorb)
+                return entry.get('change') if absorbed and entry.get('package') == self.package else None
+        return None
+
+    def _check_build(self, osnap):
+        """promote: the production package carries the gray release's build (allow_other_build overrides)."""
+        if self.allow_other_build or not self.package or not osnap.exists:
+            return
+        recorded = osnap.meta.get('package')
+        mine = _build(self.package, self.name_pattern)
+        theirs = _build(recorded, self.name_pattern) if recorded else None
+        if mine is not None and mine == theirs:
+            return
+        runs = ('package %s (build %s)' % (recorded, theirs or 'unknown') if recorded
+                else 'no recorded package (it was not published from a server package)')
+        raise ZkError('refusing to promote %s with package %s (build %s): %s runs %s; promote the production '
+                      'package of build %s, or pass -e allow_other_build=true (module option allow_other_build) '
+                      'to promote another build; nothing was written'
+                      % (osnap.release, self.package, mine or 'unknown', osnap.release, runs, theirs or 'unknown'))
+
+
+def _build(package, pattern):
+    try:
+        return parse_package_name(package, pattern).build
+    except (PackageError, TypeError):
+        return None
 
 
 def _keep_lent(snap, target):
@@ -250,5 +306,6 @@ def request_from_params(p, package_label=None):
         append_to_default=bool(p.get('append_versions_to_default')),
         keep_appended=p.get('keep_appended_versions', True) is not False, verify=p.get('verify') or 'full',
         package=p.get('origin') or package_label, action=p.get('action') or 'publish',
-        takeover=bool(p.get('takeover')), absorb=absorb, leave=leave)
+        takeover=bool(p.get('takeover')), absorb=absorb, name_pattern=p.get('name_pattern'),
+        allow_other_build=bool(p.get('allow_other_build')), leave=leave)
     return intent, opts

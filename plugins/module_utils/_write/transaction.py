@@ -31,10 +31,11 @@ import time
 import uuid
 
 from .change import FENCE_ALLOWANCE, Context, Outcome, prepare
+from .._release.changes import change_id
 from .._release.config import encode
 from .._release.names import DEFAULT_RELEASE_PATH, epoch_path, history_path, lock_path, parts_path, release_path
 from .._release.revisions import decode_revision
-from .._release.snapshot import parse_default, read_fence_stats
+from .._release.snapshot import parse_default, parse_meta, read_fence_stats
 from .._zk.session import ZkConflict, ZkError, ZkRequestTooLarge, ZkUnavailable, hosts_without_chroot, request_size
 
 
@@ -51,7 +52,7 @@ def apply(session, intent, opts, check_mode=False, lock_factory=None):
     ctx = Context(session, opts.admin_root)
     change = intent.plan(ctx)
     prep = prepare(ctx, change, opts, txn)
-    out = _outcome(ctx, change, prep)
+    out = _outcome(ctx, change, prep, txn)
     if prep.empty:
         out.zk_seconds = time.time() - t0
         return out
@@ -71,18 +72,22 @@ def apply(session, intent, opts, check_mode=False, lock_factory=None):
     return out
 
 
-def _outcome(ctx, change, prep):
+def _outcome(ctx, change, prep, txn):
     out = Outcome()
+    out.change_id = None if prep.empty else change_id(txn)
     out.main = change.main
     out.change = change
     out.rmap = ctx._map
     out.notes = dict(change.notes)
+    out.notes['given_up'] = dict((kind, dict(items)) for kind, items in change.given_up.items())
     if prep.notes_meta_only:
         out.notes['metadata_only'] = True
     out.report = list(prep.report)
     out.before, out.after = dict(prep.before), dict(prep.after)
     out.default_before = ctx.default_release
     out.default_after = parse_default(change.indicator) if change.indicator is not None else ctx.default_release
+    if change.remove_default:
+        out.default_after = None
     out.verified = getattr(change, 'verified', 'full')
     return out
 
@@ -135,7 +140,7 @@ def _write_locked(session, intent, opts, ctx, change, prep, out, held, txn, lock
             txn = uuid.uuid4().hex
             change = intent.plan(ctx)
             prep = prepare(ctx, change, opts, txn)
-            new = _outcome(ctx, change, prep)
+            new = _outcome(ctx, change, prep, txn)
             new.attempts, new.transactions = attempt, out.transactions
             if prep.empty:
                 # Someone else wrote exactly this while we waited for the lock: we wrote nothing.
@@ -229,8 +234,9 @@ def _commit_chunked(session, opts, prep, fences, chroot, what):
     mark first, so the state before the write is kept before the first part lands; then the
     parts of the change; then the final metadata. An interrupted write is visible (pending) and
     completed by the next run."""
-    release, plan, meta, snap = prep.single
+    release, plan, meta_bytes, snap = prep.single
     rpath = release_path(release)
+    meta = parse_meta(meta_bytes) if meta_bytes is not None else None
     pending = dict(meta or {}, pending={'revision': prep.revisions.get(release), 'started': int(time.time())})
     head = list(prep.book)
     ops = list(plan.ops)
@@ -247,7 +253,7 @@ def _commit_chunked(session, opts, prep, fences, chroot, what):
         ops = [op for op in ops if op[1] != rpath]
         tail = [('delete', rpath, final_version)]
     else:
-        tail = [('set', rpath, encode(meta), final_version)]
+        tail = [('set', rpath, meta_bytes, final_version)]
     planned = set(plan.ops)
     rest = [op for op in prep.body if op[1] != rpath and op not in planned]
     tail.extend(rest)

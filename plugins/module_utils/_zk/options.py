@@ -17,7 +17,7 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
-from .session import CONNECTION_DEFAULTS, ZkSession
+from .base import CONNECTION_DEFAULTS
 
 CONNECTION_KEYS = tuple(CONNECTION_DEFAULTS)
 ENV_PREFIX = 'ELASTIC_RELEASE_ZK_'
@@ -112,5 +112,8 @@ class OptionAdapter(object):
         return default if value is None else value
 
     def session(self):
+        # Imported here: a module that never connects (server_start on a fleet's hosts, resolved by
+        # the controller) would compile the whole session code on every host for nothing.
+        from .session import ZkSession
         kwargs = dict((key, self.get(key, CONNECTION_DEFAULTS[key])) for key in CONNECTION_KEYS)
         return ZkSession(**kwargs)

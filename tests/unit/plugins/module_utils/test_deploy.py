@@ -556,3 +556,22 @@ def test_the_same_package_deployed_meanwhile_is_decided_under_the_lock(root, tmp
     result = deploy(path, 'gray1', root)
     assert result['changed'] is False and result['action'] == 'present', result
     assert os.listdir(os.path.join(root, 'builds', 'gray1')) == ['01']
+
+
+def test_rmtree_removes_links_inside_without_following_them(tmp_path):
+    """The descriptor walk that removes an old build (shutil.rmtree takes dir_fd only from 3.11)."""
+    from ansible_collections.gameops.elastic_release.plugins.module_utils._host.rootfs import RootFs
+    outside = tmp_path / 'outside'
+    (outside / 'keep').mkdir(parents=True)
+    (outside / 'keep' / 'file').write_text('kept')
+    root = tmp_path / 'root'
+    deep = root / 'builds' / 'gray1' / '01' / 'version' / 'gameserver'
+    deep.mkdir(parents=True)
+    (deep / 'dev.1').write_text('#!/bin/sh\n')
+    os.symlink(str(outside), str(deep / 'to-outside'))
+    os.symlink(str(outside / 'keep'), str(root / 'builds' / 'gray1' / '01' / 'dir-link'))
+    with RootFs(str(root)) as fs:
+        fs.rmtree('builds/gray1/01')
+        fs.rmtree('builds/gray1/absent')
+    assert os.listdir(str(root / 'builds' / 'gray1')) == []
+    assert (outside / 'keep' / 'file').read_text() == 'kept'

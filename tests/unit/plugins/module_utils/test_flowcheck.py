@@ -69,6 +69,8 @@ def test_a_good_gray_publish_resolves_the_package_path(tmp_path):
     ('promote', {'release': 'gray1', 'package': '/p/mygame-gray1-1.tar.gz'},
      'is a package of release gray1, not of the production release production'),
     ('nope', {'release': 'gray1'}, "unknown flow 'nope'"),
+    ('rollback', {'release': 'gray1', 'change': '3f2a1c9e0b7d', 'revision': '3'},
+     'give -e change=<id> or -e revision=<revision>, not both'),
 ])
 def test_refusals_name_the_problem(flow, params, message):
     problems, dummy = check(flow, **params)

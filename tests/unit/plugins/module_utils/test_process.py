@@ -103,22 +103,47 @@ def test_changed_release_is_left_running_unless_asked(root):
     assert again['changed'] and again['pid'] != restarted['pid']
 
 
-def test_stale_pid_file_never_signals_a_stranger(root):
+def test_a_pid_file_naming_another_program_is_refused_never_signalled(root):
     install(root)
     os.makedirs(os.path.join(root, 'run'))
+    pid_file = os.path.join(root, 'run', 'gameserver.pid')
     stranger = subprocess.Popen(['sleep', '60'])
     try:
-        with open(os.path.join(root, 'run', 'gameserver.pid'), 'w') as f:
+        with open(pid_file, 'w') as f:
             f.write('%d\n' % stranger.pid)
-        assert run(root, state='stopped', release=None, version=None)['changed'] is False
-        assert stranger.poll() is None                                # still alive
-        with open(os.path.join(root, 'run', 'gameserver.pid'), 'w') as f:
-            f.write('%d\n' % stranger.pid)
-        res = run(root)
-        assert res['changed'] and res['pid'] != stranger.pid and stranger.poll() is None
-    finally:
+        for over in (dict(state='stopped', release=None, version=None), dict(), dict(state='restarted')):
+            with pytest.raises(_service.ServiceError) as err:
+                run(root, **over)
+            assert ('the pid file %s of gameserver names pid %d, which runs sleep 60: not this service' % (pid_file, stranger.pid)
+                    in str(err.value)) and 'rm %s' % pid_file in str(err.value)
+            assert stranger.poll() is None and os.path.exists(pid_file)     # still alive, the pid file kept
+        # A dead pid is only out of date: replaced on start.
         stranger.kill()
         stranger.wait()
+        res = run(root)
+        assert res['changed'] and res['pid'] != stranger.pid and gameservice.alive(res['pid'])
+    finally:
+        if stranger.poll() is None:
+            stranger.kill()
+            stranger.wait()
+
+
+def test_the_service_restarted_by_hand_with_another_release_is_recognised(root):
+    port = install(root)
+    program = os.path.join(root, 'version', 'gameserver', 'dev.1', 'bin', 'gameserver')
+    os.makedirs(os.path.join(root, 'run'))
+    by_hand = subprocess.Popen([program, '--release', 'production'], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(root, 'run', 'gameserver.pid'), 'w') as f:
+        f.write('%d\n' % by_hand.pid)
+    deadline = time.time() + 10
+    while time.time() < deadline and not _process.port_open(port):
+        time.sleep(0.05)
+    status = _process.inspect(_service.Request(dict(service='gameserver', install_root=root, state='stopped')))
+    assert status.state == 'running' and status.record['release'] == 'production' and status.record['version'] == 'dev.1'
+    res = run(root, ready_port=port, restart_on_change=True)
+    assert res['action'] == 'restarted' and by_hand.wait(10) == 0
+    assert gameservice.query(port)['release'] == 'gray1'
 
 
 def test_a_service_that_exits_fails_with_its_log(root):
