@@ -201,7 +201,7 @@ MATRIX_TESTS=(tests/unit
               tests/integration/test_zk_release_node.py::test_replace_removes_what_is_gone_and_merge_keeps_it
               tests/integration/test_zk_release_node.py::test_package_option_reads_config_and_indicator_from_the_archive
               tests/integration/test_zk_release_node.py::test_module_defaults_group_and_env_fallback
-              tests/integration/test_zk_release_revision.py::test_restore_before_the_release_existed_removes_it
+              tests/integration/test_zk_release_revision.py::test_undo_of_the_publish_that_created_the_release_removes_it
               tests/integration/test_release_lookup.py::test_lookup_answers_per_contract
               tests/integration/test_server_start.py::test_module_looks_up_the_section
               tests/integration/test_server_start.py::test_lookup_plugin
