@@ -202,7 +202,7 @@ class Table(object):
 
     def render(self):
         out = list(self.lines)
-        out += ['', 'Goals (issue 14): measured | paired baseline | per-round median difference or ratio (limit)'
+        out += ['', 'Goals: measured | paired baseline | per-round median difference or ratio (limit)'
                 ' | the other view']
         for verdict, text, measured, baseline, judged, other in self.goals:
             if baseline:
