@@ -29,7 +29,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _raw:
-  description: One mapping.
+  description: One mapping, with the run's extra variables and the controller's working directory.
   type: list
   elements: dict
   contains:
