@@ -13,7 +13,8 @@ import os
 import pytest
 
 import helpers
-from test_fleet import GRAY, HOSTS, OWNERS, PROD, fleet, put  # noqa: F401  (fleet: the fixture)
+# fleet is the fixture of test_fleet, used by name.
+from test_fleet import GRAY, HOSTS, OWNERS, PROD, fleet, put  # noqa: F401  # pylint: disable=unused-import
 
 GATE = '''import json, socket, sys
 with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3) as conn:
