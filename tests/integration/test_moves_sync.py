@@ -114,3 +114,27 @@ def test_moves_sync_what_they_moved(fleet):  # noqa: F811
     assert res.summary['synced']['left'] == ['section 1999']
     expected['1004'] = ('production', GRAY)
     in_sync(f, expected)
+
+
+@pytest.mark.full
+def test_a_failed_sync_moves_the_step_back(fleet):  # noqa: F811
+    """gray1's build is not on gs-b and no package_dir is given: the sync after the step cannot start
+    1003 with gray1. The gate is not asked, the step is moved back in one transaction, the instances
+    are synced back (1003 was never restarted), and the flow fails naming the sync."""
+    f = fleet
+    with open(f.inventory) as handle:
+        inventory = json.load(handle)
+    inventory['all']['children'] = {'location_cn_prod': {'hosts': dict((h, {}) for h in HOSTS)}}
+    with open(f.inventory, 'w') as handle:
+        json.dump(inventory, handle)
+    assert f.run('deploy', package=os.path.join(f.dist, 'mygame-production-190122.01.tar.gz'), target='gs-a,gs-b').rc == 0
+    assert f.run('deploy', package=os.path.join(f.dist, 'mygame-gray1-190123.01.tar.gz'), target='gs-c').rc == 0
+    assert f.run('start').rc == 0
+    before = f.answers()
+    res = f.run('widen', release='gray1', sections='1003', sync=True, gate_command=['/bin/false'], gate_timeout=5)
+    assert res.rc == 2, res
+    assert res.summary['undone'] is True and not res.summary['net_impact'].get('owners'), res.summary
+    assert 'the sync of the instances step 1 moved failed' in res.summary['error'], res.summary['error']
+    assert res.summary['steps'][0]['synced']['status'] == 'failed' and 'gate_answer' not in res.summary
+    assert f.zk.client.exists('/releases/production/sections/1003') and not f.zk.client.exists('/releases/gray1/sections/1003')
+    assert f.answers() == before
