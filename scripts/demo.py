@@ -17,8 +17,10 @@ inventory, against a ZooKeeper it starts itself on a free 127.0.0.1 port:
     every service which release it serves, rerun: nothing changes;
  6. publish a new gray build, list the gray release's revisions, roll it back;
  7. widen the gray release by game section, one section per step with a health gate between the
-    steps (playbooks/widen.yml), draw the release map (playbooks/map.yml), narrow it back (the
-    abort), and audit the whole map (playbooks/audit.yml): one owner for every section and server;
+    steps (playbooks/widen.yml); status.yml shows the two moved sections' processes still on
+    production, sync.yml restarts them with gray1; draw the release map (playbooks/map.yml), narrow
+    it back (the abort) with -e sync=true, which restarts them with production, and audit the whole
+    map (playbooks/audit.yml): one owner for every section and server;
  8. publish a second gray release and promote it: production takes its sections and versions and
     the gray release is removed, in one transaction (playbooks/promote.yml);
  9. stop the services and retire the review release;
@@ -97,6 +99,9 @@ PRODUCTION_NEXT = dict(CONFIGS['production'], versions=CONFIGS['production']['ve
 # The game-server hosts of inventory/example.cmdb.yml and the release each must end up serving.
 HOSTS = {'gs-prod-01': ('10.1.0.11', 'production'), 'gs-prod-02': ('10.1.0.12', 'production'),
          'gs-gray-01': ('10.1.0.21', 'gray1'), 'gs-review-01': ('10.2.0.11', 'appstore_review')}
+# The game sections the CMDB gives those hosts: the demo runs the game service once per section.
+SECTIONS = {'1001': 'gs-prod-01', '1002': 'gs-prod-01', '1003': 'gs-prod-02', '1004': 'gs-prod-02',
+            '1901': 'gs-gray-01', '2001': 'gs-review-01'}
 
 
 class DemoFailed(Exception):
@@ -204,6 +209,10 @@ def make_inventory(zk_hosts):
     # The release registry gets gray2 (the example's registry has production, gray1 and appstore_review).
     registry = lines.index('elastic_release_registry:\n')
     lines[registry + 1:registry + 1] = ['  gray2:\n', '    type: gray\n', '    location: cn_prod\n']
+    # The game service runs once per section (one process per section id the CMDB gives a host, with
+    # the release that owns that section), so a widen of one section moves one process's release.
+    lines += ['\n# The demo runs the game service per section (docs/starting-services.md).\n',
+              'elastic_release_services:\n', '  gameserver:\n', '    per: section\n']
     with open(path, 'w') as f:
         f.writelines(lines)
     return inv
@@ -319,17 +328,16 @@ def main():
             check(doc.get('release') == release, '%s is owned by %s (global_url %s)'
                   % (question, doc.get('release'), doc.get('global_url')), json.dumps(doc))
 
-        say('5. Deploy the packages onto the example hosts, start the game service by release')
-        ports = dict(zip(sorted(HOSTS), zkserver.free_ports(len(HOSTS))))
+        say('5. Deploy the packages onto the example hosts, start the game service by section and release')
+        ports = dict(zip(sorted(SECTIONS), zkserver.free_ports(len(SECTIONS))))
         hosts_up = [os.path.join(WORK, 'hosts', ip) for ip, dummy in HOSTS.values()]
         extra = os.path.join(WORK, 'start-vars.yml')
         with open(extra, 'w') as f:
-            json.dump({'demo_ports': dict((HOSTS[h][0], p) for h, p in ports.items()),
-                       'server_start_install_root': WORK + '/hosts/{{ inner_ip }}',
-                       'server_start_ready_port': '{{ demo_ports[inner_ip] }}',
+            json.dump({'server_start_install_root': WORK + '/hosts/{{ inner_ip }}',
+                       'server_start_ports': ports,
                        'server_start_command': ['{install_root}/version/{service}/{version}/bin/{service}',
-                                                '--release', '{release}', '--port',
-                                                '{{ demo_ports[inner_ip] }}']}, f)
+                                                '--release', '{release}', '--section', '{section_id}',
+                                                '--port', '{port}']}, f)
         for release in ('production', 'gray1', 'appstore_review'):
             res, summary = flow(inventory, 'deploy', vars_file=extra, package=package(release))
             hosts = summary.get('hosts') or {}
@@ -339,10 +347,11 @@ def main():
         start = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'),
                  '-e', 'target=service_gameserver', '-e', '@' + extra]
         res = run(start)
-        for host, (ip, release) in sorted(HOSTS.items()):
-            answer = gameservice.query(ports[host])
-            check(answer['release'] == release, '%s (%s) runs gameserver --release %s, pid %s'
-                  % (host, ip, answer['release'], answer['pid']), json.dumps(answer))
+        for section, host in sorted(SECTIONS.items()):
+            answer = gameservice.query(ports[section])
+            check(answer['release'] == HOSTS[host][1] and answer['section'] == section,
+                  '%s runs gameserver --release %s --section %s, pid %s'
+                  % (host, answer['release'], section, answer['pid']), json.dumps(answer))
         res = run(start)
         counts = recap(res)
         check(all(c.get('changed') == 0 for c in counts.values()), 'rerunning start.yml changes nothing',
@@ -377,14 +386,33 @@ def main():
                           {'section_id=1003': 'gray1', 'section_id=1004': 'gray1'}],
               'the gate, asked after each step, saw 1003 move first, then 1004', json.dumps(answers))
         check(lookup(inventory, section_id='1003').get('release') == 'gray1', 'section 1003 is now served by gray1')
+        # The tree moved; the processes of 1003 and 1004 still run production until something restarts them.
+        status = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'status.yml'),
+                  '-e', 'target=service_gameserver', '-e', '@' + extra]
+        res, summary = flow(inventory, 'status', vars_file=extra, target='service_gameserver')
+        drift = sorted((i['section_id'], i['state']) for i in summary['instances'] if i['state'] != 'in_sync')
+        check(drift == [('1003', 'wrong_release'), ('1004', 'wrong_release')],
+              'status.yml: the processes of 1003 and 1004 still run production (wrong_release)', json.dumps(drift))
+        res, summary = flow(inventory, 'sync', vars_file=extra, target='service_gameserver', package_dir=dist)
+        check(sorted((a['section_id'], a['action'], a['release']) for a in summary['actions'])
+              == [('1003', 'restarted', 'gray1'), ('1004', 'restarted', 'gray1')],
+              'sync.yml restarted exactly those two, with --release gray1', json.dumps(summary['actions']))
+        run(status + ['-e', 'fail_on_drift=true'])
         page = PAGE
         res, summary = flow(inventory, 'map', map_file=page)
         errors = [f['message'] for f in summary.get('findings') or [] if f.get('severity') == 'error']
         check(os.path.isfile(page) and not errors, 'the release map %s is drawn, and has no error'
               % os.path.relpath(page, ROOT), '\n'.join(errors))
-        flow(inventory, 'narrow', release='gray1', all='true')
+        res, summary = flow(inventory, 'narrow', vars_file=extra, release='gray1', all='true', sync='true',
+                            package_dir=dist)
         check(sorted(client.get_children('/releases/gray1/sections')) == ['1901'],
               'narrow all=true gave 1003 and 1004 back to production')
+        restarted = sorted((i['section_id'], i['release']) for step in summary.get('steps') or []
+                           for i in (step.get('synced') or {}).get('instances') or [])
+        check(restarted == [('1003', 'production'), ('1004', 'production')]
+              and all(gameservice.query(ports[s])['release'] == 'production' for s in ('1003', '1004')),
+              'with -e sync=true the narrow restarted 1003 and 1004 with production',
+              json.dumps(restarted))
         res, summary = flow(inventory, 'audit')
         errors = [f for f in summary.get('findings') or [] if f.get('severity') == 'error']
         check(summary.get('counts', {}).get('error') == 0 and not errors,

@@ -15,6 +15,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import startable as _startable
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow.gate import secrets
 from ansible_collections.gameops.elastic_release.plugins.module_utils._package.pkgname import PackageError, parse_package_name
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.publish import load_package
@@ -56,6 +57,17 @@ def _no_inventory(flow, groups, task_vars):
     return ('the inventory %s sets no elastic_release_registry (the releases a flow may write, with their type and '
             'deploy location): add it to its group_vars/all.yml (see docs/registry.md), or run with the example '
             'inventory: %s' % (sources, command))
+
+
+def _serving(hosts, hostvars):
+    """The CMDB hosts with the services each runs per section (its elastic_release_services)."""
+    out = []
+    for host in hosts:
+        hv = hostvars[host['name']] if host['name'] in hostvars else {}
+        per_section = _startable.section_services(hv.get('elastic_release_services') or {}, hv.get('services'))
+        if per_section:
+            out.append(dict(host, per_section=per_section))
+    return out
 
 
 class ActionModule(ActionBase):
@@ -110,7 +122,7 @@ class ActionModule(ActionBase):
         if not problems and check_zookeeper:
             connection = connection_args(args.get('zookeeper') or {}, task_vars, self._templar.template)
             try:
-                problems, info['planned'] = plan_problems(params, info, connection)
+                problems, info['planned'] = plan_problems(params, info, connection, _serving(info['hosts'], hostvars))
             except ZkError as exc:
                 problems = ['cannot check the release map in ZooKeeper: %s' % to_native(exc)]
             hint = hosts_hint(args.get('zookeeper') or {}, task_vars)

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import startable
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.names import KINDS, item_path
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.snapshot import read_release
 from ansible_collections.gameops.elastic_release.plugins.module_utils._release.state import empty_state, state_from_config
@@ -63,8 +64,9 @@ def intent_for(params, info):
     return None
 
 
-def plan_problems(params, info, connection):
-    """([problem], planned) after planning the flow's write in check mode."""
+def plan_problems(params, info, connection, serving=None):
+    """([problem], planned) after planning the flow's write in check mode. serving: the CMDB hosts with
+    the services each runs per section (`per_section`), for the startability of the moved sections."""
     intent = intent_for(params, info)
     if intent is None:
         return [], None
@@ -97,6 +99,10 @@ def plan_problems(params, info, connection):
                 route = True
     except (ZkError, ValueError) as exc:
         return [str(exc)], None
+    if params.flow in ('widen', 'narrow', 'promote') and not route and serving:
+        refused = startable.problems(outcome.impact['owners'], outcome.before, outcome.after, serving, params.flow)
+        if refused:
+            return refused, None
     planned = {'changed': outcome.changed, 'operations_count': len(outcome.report), 'request_bytes': outcome.size,
                'impact': outcome.impact, 'notes': dict((k, v) for k, v in outcome.notes.items() if v),
                'chunked_route': route}
