@@ -71,6 +71,14 @@ options:
     type: list
     elements: dict
     default: []
+  request_id:
+    description:
+      - The caller's name for this write (letters, digits, C(.), C(_), C(:), C(-); at most 100 characters),
+        recorded with the change in every revision it writes and on the lock nodes it holds.
+      - A flow that loses the module's result (its process killed after the commit) asks
+        M(gameops.elastic_release.zk_release_readback) with it whether the write happened. The flows pass
+        their run's id.
+    type: str
   acl:
     description:
       - ACL of the nodes the collection creates.

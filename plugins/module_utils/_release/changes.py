@@ -266,7 +266,7 @@ def encode_index(entries):
 def index_entry(record):
     """What the index keeps of a revision record: enough to list the change and to choose what to keep."""
     entry = dict((key, record.get(key)) for key in ('change', 'action', 'time', 'operator', 'origin', 'undoes',
-                                                    'releases', 'given_up', 'package')
+                                                    'releases', 'given_up', 'package', 'request')
                  if record.get(key) not in (None, {}, []))
     if record.get('change_action'):
         entry['action'] = record['change_action']

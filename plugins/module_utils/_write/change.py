@@ -44,7 +44,7 @@ class Options(object):
     def __init__(self, admin_root='/elastic_release', keep=DEFAULT_KEEP_REVISIONS,
                  max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, allow_chunked=False,
                  lock_timeout=DEFAULT_LOCK_TIMEOUT, operator=None, max_attempts=5, keep_builds=DEFAULT_KEEP_BUILDS,
-                 release_items=()):
+                 release_items=(), request_id=None):
         self.admin_root = admin_root
         self.keep = keep                    # changes kept per release
         self.keep_builds = keep_builds      # and the changes that replaced its last N builds
@@ -54,6 +54,13 @@ class Options(object):
         self.lock_timeout = lock_timeout
         self.operator = operator or operator_name()
         self.max_attempts = max_attempts
+        # The caller's name for this write, recorded with the change and on the lock node: a flow that
+        # lost the module's result finds out from them whether the write happened (_write/readback.py).
+        self.request_id = request_id or None
+
+    @property
+    def lock_identifier(self):
+        return self.operator if not self.request_id else '%s request %s' % (self.operator, self.request_id)
 
 
 class Target(object):
@@ -308,7 +315,7 @@ def prepare(ctx, change, opts, txn):
     for snap, record, plan, meta_bytes in pending:
         record.update(releases=summary, action=record.get('action') or change.action)
         for key, value in (('origin', change.origin), ('undoes', change.undoes), ('given_up', change.given_up),
-                           ('default', default_pair), ('change_action', change.action)):
+                           ('default', default_pair), ('change_action', change.action), ('request', opts.request_id)):
             if value:
                 record[key] = value
     # Revisions last: their size depends on what room the change leaves in the transaction.

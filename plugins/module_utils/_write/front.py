@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from .._release.config import ConfigError
 from .._release.names import (DEFAULT_ADMIN_ROOT, DEFAULT_KEEP_BUILDS, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT,
@@ -31,6 +32,7 @@ from . import impact as _impact
 from .change import Options
 from .transaction import WriteUnknown, apply
 
+REQUEST_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z')
 # Errors a caller can fix (bad input, a refusal, ZooKeeper's answer): reported, never a traceback.
 USER_ERRORS = (ConfigError, InvalidName, ZkError, ValueError, OSError)
 
@@ -47,6 +49,7 @@ def write_spec():
         allow_chunked=dict(type='bool', default=False),
         impact_hosts=dict(type='list', elements='dict', default=[]),
         acl=dict(type='str', default='auto', choices=['auto', 'open', 'private']),
+        request_id=dict(type='str'),
     )
 
 
@@ -130,7 +133,18 @@ def options_from_params(p):
                    allow_chunked=bool(p.get('allow_chunked')),
                    lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout),
                    keep_builds=DEFAULT_KEEP_BUILDS if keep_builds is None else keep_builds,
-                   release_items=release_items(p.get('release_items')))
+                   release_items=release_items(p.get('release_items')),
+                   request_id=request_id(p.get('request_id')))
+
+
+def request_id(value):
+    """A write's request id as the flows pass it; None when not given."""
+    if value in (None, ''):
+        return None
+    if not isinstance(value, str) or not REQUEST_ID.match(value):
+        raise ValueError('request_id must be 1-100 letters, digits, ".", "_", ":" or "-", starting with a letter '
+                         'or a digit, got %r' % (value,))
+    return value
 
 
 def release_items(values):

@@ -131,7 +131,7 @@ def _write_locked(session, intent, opts, ctx, change, prep, out, held, txn, lock
         out.attempts = attempt
         for name in sorted(prep.locks):   # in name order, so two writers never wait for each other
             if name not in held:
-                held[name] = session.lock(lock_path(opts.admin_root, name), opts.operator, opts.lock_timeout,
+                held[name] = session.lock(lock_path(opts.admin_root, name), opts.lock_identifier, opts.lock_timeout,
                                           lock_factory)
         if fresh and not _still_valid(session, ctx):
             fresh = False
