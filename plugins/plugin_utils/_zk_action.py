@@ -18,9 +18,12 @@ starts, imports and compiles it all again. The module's own work in a flow is te
 milliseconds. With the variable `elastic_release_in_process` true (the flows' publish step sets
 it), a task that would run on the controller under the controller's own Python - local
 connection, the interpreter is the one running Ansible, no become, no `environment`, not async -
-runs the module's `main()` in the task's worker process instead, with the arguments Ansible would
-have sent (check and diff mode, no_log, module_defaults) and its output parsed as Ansible parses a
-module's: the same argument checks, the same code, the same result. Any other task, and every
+runs the module's `main()` in a fork of the task's worker process instead (no new Python, nothing
+imported again), with the arguments Ansible would have sent (check and diff mode, no_log,
+module_defaults) and its output parsed as Ansible parses a module's: the same argument checks, the
+same code, the same result. A module process that dies before it reports fails the task with
+`result_lost` while the worker and the play go on (the flows then read the tree:
+`zk_release_readback`). Any other task, and every
 task on ansible-core older than 2.19, runs the module the usual way.
 """
 
@@ -54,7 +57,8 @@ IN_PROCESS_VAR = 'elastic_release_in_process'
 COLLECTION = 'gameops.elastic_release'
 # Modules that only talk to ZooKeeper. server_start starts and signals processes on its host: it
 # always runs as a process of its own.
-IN_PROCESS_MODULES = ('zk_release_node', 'zk_release_move', 'zk_release_revision', 'release_lookup', 'release_audit')
+IN_PROCESS_MODULES = ('zk_release_node', 'zk_release_move', 'zk_release_revision', 'release_lookup', 'release_audit',
+                      'zk_release_readback')
 # Modules declare no serialization profile: Ansible sends them their arguments in this one.
 PROFILE = 'legacy'
 
@@ -118,27 +122,59 @@ class ZkModuleAction(ActionBase):
         return name
 
     def _run_in_process(self, name, args, task_vars):
-        """Run the module's main() here, as its AnsiballZ wrapper would, and parse what it prints."""
+        """Run the module's main() in a fork of this worker, as its AnsiballZ wrapper would, and parse
+        what it prints. The fork needs no new Python; it keeps the worker alive when the module's
+        process dies (the OOM killer, a kill -9): the task then fails saying its result was lost."""
         args = dict(args)
         self._update_module_args('%s.%s' % (COLLECTION, name), args, task_vars)
         encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
         payload = json.dumps({'ANSIBLE_MODULE_ARGS': args}, cls=encoder).encode('utf-8')
-        saved = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
-        out = io.StringIO()
-        rc = 0
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe, and never returns
+            os.close(reader)
+            _child(name, payload, writer)
+        os.close(writer)
+        with os.fdopen(reader, 'rb') as pipe:
+            raw = pipe.read()
+        status = os.waitpid(pid, 0)[1]
+        try:
+            report = json.loads(raw.decode('utf-8')) if raw else None
+        except ValueError:
+            report = None
+        if report is None:
+            how = ('was killed by signal %d' % os.WTERMSIG(status)) if os.WIFSIGNALED(status) else \
+                ('exited with status %d' % os.WEXITSTATUS(status))
+            return {'failed': True, 'result_lost': True, 'module_pid': pid,
+                    'msg': 'module %s.%s: its process (pid %d) %s before it reported: its result is lost, and what it '
+                           'wrote is known only from the tree' % (COLLECTION, name, pid, how)}
+        if 'exception' in report:
+            return {'failed': True, 'msg': 'module %s.%s failed: %s' % (COLLECTION, name, report['error']),
+                    'exception': report['exception']}
+        data = self._parse_returned_data({'rc': report['rc'], 'stdout': report['stdout'], 'stderr': ''}, PROFILE)
+        remove_internal_keys(data)
+        return data
+
+
+def _child(name, payload, writer):  # pragma: no cover - runs in the forked process
+    """Run the module and send {rc, stdout} (or the exception) through the pipe, then end the process
+    without the worker's exit handlers."""
+    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
+    out = io.StringIO()
+    report = {'rc': 0}
+    try:
         try:
             with contextlib.redirect_stdout(out):
                 importlib.import_module('ansible_collections.gameops.elastic_release.plugins.modules.%s' % name).main()
-            rc = 1  # a module that returns instead of exiting printed no result
+            report['rc'] = 1  # a module that returns instead of exiting printed no result
         except SystemExit as exc:
-            rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            report['rc'] = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except Exception as exc:  # pylint: disable=broad-except
             # What the AnsiballZ wrapper reports for an exception a module did not handle.
-            return {'failed': True, 'msg': 'module %s.%s failed: %s' % (COLLECTION, name, exc),
-                    'exception': traceback.format_exc()}
-        finally:
-            basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved
-        data = self._parse_returned_data({'rc': rc, 'stdout': out.getvalue(), 'stderr': ''}, PROFILE)
-        remove_internal_keys(data)
-        return data
+            report = {'error': str(exc), 'exception': traceback.format_exc()}
+        report['stdout'] = out.getvalue()
+        data = json.dumps(report).encode('utf-8')
+        while data:
+            data = data[os.write(writer, data):]
+    finally:
+        os._exit(0)
