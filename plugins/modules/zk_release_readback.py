@@ -23,18 +23,9 @@ description:
   - The flows call it from their failure path with their run's id; a request id matches the changes of that
     id and of the id followed by C(.) and a step (C(3f2a.1), C(3f2a.2), ...).
   - Never writes.
-author:
-  - GameOps release engineering (@gameops)
 extends_documentation_fragment:
   - gameops.elastic_release.zookeeper
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   request_id:
     description:
@@ -52,8 +43,18 @@ options:
       - Root of the collection's bookkeeping (locks and the changes' history).
     type: str
     default: /elastic_release
+attributes:
+  check_mode:
+    support: full
+    details: It only reads, so a check run answers as a real run does.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 seealso:
   - module: gameops.elastic_release.zk_release_revision
+author:
+  - GameOps release engineering (@gameops)
 '''
 
 EXAMPLES = r'''
