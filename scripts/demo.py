@@ -120,6 +120,9 @@ def run(cmd, expect_rc=0):
     t0 = time.time()
     res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'default'})
     print('      (%.1f s, exit %d)' % (time.time() - t0, res.rc), flush=True)
+    # The length of each command's default output, measured for docs/flows.md.
+    with open(os.path.join(WORK, 'output-lines.tsv'), 'a') as f:
+        f.write('%d\t%d\t%s\n' % (len(res.stdout.splitlines()), res.rc, shown.replace(ROOT + '/', '')))
     if res.rc != expect_rc:
         raise DemoFailed('%s exited %d, expected %d:\n%s' % (cmd[0], res.rc, expect_rc, res))
     return res
