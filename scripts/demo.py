@@ -50,8 +50,7 @@ import zkserver  # noqa: E402  (tests/zkserver.py: ZooKeeper from Debian's packa
 
 sys.path.insert(0, helpers.install_collection())
 # The impact table the flows print, and the audit's findings grouped by kind as the map page groups them.
-from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import (  # noqa: E402
-    Finding, Group)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import grouped_lines  # noqa: E402
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.impact import table  # noqa: E402
 
 WORK = os.path.join(ROOT, '.build', 'demo')
@@ -175,21 +174,9 @@ def show(summary):
 
 
 def show_findings(findings):
-    """Grouped by kind: one line with the count and the fix, the items under it."""
-    if not findings:
-        print('      findings: none')
-        return
-    order = {'error': 0, 'warning': 1, 'info': 2}
-    kinds = []
-    for f in sorted(findings, key=lambda f: order.get(f['severity'], 1)):
-        if (f['severity'], f['kind']) not in kinds:
-            kinds.append((f['severity'], f['kind']))
-    for severity, kind in kinds:
-        group = Group(severity, kind, [Finding(f, i) for i, f in enumerate(findings) if f['kind'] == kind])
-        fix = ': fix: %s' % group.fix if group.fix else ''
-        print('      %s %s (%s)%s' % (severity.upper(), kind, plural(len(group.findings), 'finding'), fix))
-        for _finding, line in group.lines:
-            print('        - %s' % line)
+    """Grouped by kind, as the audit flow prints them: one line with the count and the fix, the items under it."""
+    for line in grouped_lines(findings):
+        print('      %s' % line)
 
 
 def plural(count, word):

@@ -46,7 +46,8 @@ class ActionModule(ActionBase):
             return result
         # The worker is a fork of ansible-playbook: its argv is the command this run was started with.
         context = _summary.Context(inventories=task_vars.get('ansible_inventory_sources') or (),
-                                   playbook_dir=task_vars.get('playbook_dir') or '', cwd=os.getcwd(), argv=sys.argv)
+                                   playbook_dir=task_vars.get('playbook_dir') or '', cwd=os.getcwd(), argv=sys.argv,
+                                   registry=sorted(task_vars.get('elastic_release_registry') or {}))
         data = _summary.build(args['flow'], release=args['release'], package=args['package'], result=args['result'],
                               started=args['started'], status=args['status'], error=args['error'],
                               failed_task=args['failed_task'], failed_result=args['failed_result'],

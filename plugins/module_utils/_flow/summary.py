@@ -30,8 +30,10 @@ class Context(object):
     """Where the run came from, to print commands that work when pasted: the inventory sources, the
     playbook directory, the working directory and the command line of this run."""
 
-    def __init__(self, inventories=(), playbook_dir='', cwd='', argv=()):
+    def __init__(self, inventories=(), playbook_dir='', cwd='', argv=(), registry=None):
         self.inventories = [p for p in inventories or () if p]
+        self.registry = registry
+        self.package = ''
         self.playbook_dir = playbook_dir or ''
         self.cwd = cwd or os.getcwd()
         self.argv = list(argv or ())
@@ -63,6 +65,10 @@ class Context(object):
         if not self.argv:
             return None
         args = [os.path.basename(self.argv[0])] + [a for a in self.argv[1:] if a not in drop]
+        if not any(a in ('-i', '--inventory', '--inventory-file') or a.startswith(('-i', '--inventory='))
+                   for a in args[1:]):
+            # A run without -i read no inventory of the project: the rerun needs one.
+            args[1:1] = ['-i', 'inventory']
         return ' '.join(shlex.quote(a) for a in args)
 
 
@@ -94,7 +100,9 @@ def build(flow, release='', package='', result=None, started=0, status='ok', err
         'failed_task': failed_task or None,
     }
     out.update(extra or {})
-    out['next'] = next_steps(out, context or Context())
+    context = context or Context()
+    context.package = package
+    out['next'] = next_steps(out, context)
     return out
 
 
@@ -132,7 +140,7 @@ def next_steps(summary, ctx):
     if flow == 'deploy':
         target = summary.get('target')
         return [ctx.command('sync', ('target', target if target and target != 'all' else None),
-                            ('package_dir', os.path.dirname(summary.get('package_path') or '') or None))]
+                            ('package_dir', os.path.dirname(ctx.package or '') or None))]
     if flow in ('start', 'sync'):
         return [ctx.command('status', ('target', summary.get('target') if summary.get('target') != 'all' else None),
                             ('sections', summary.get('sections')))]
@@ -161,7 +169,10 @@ def next_steps(summary, ctx):
 def _after_write(summary, ctx):
     impact = summary.get('impact') or {}
     out = []
-    gone = summary.get('removed_releases') or []
+    gone = []
+    if summary['flow'] in ('promote', 'retire') or summary.get('removed') is True:
+        # The release is gone from ZooKeeper; the registry still names it until someone edits it.
+        gone = [r for r in [summary.get('release')] if r and (ctx.registry is None or r in ctx.registry)]
     for release in gone:
         out.append('remove %s from elastic_release_registry in the inventory: the release is gone from ZooKeeper'
                    % release)
@@ -170,9 +181,7 @@ def _after_write(summary, ctx):
     hosts = impact.get('restart') or []
     if hosts:
         sections = _items(impact, 'sections') if summary['flow'] in ('widen', 'narrow') else []
-        package_dir = None
-        if summary.get('package_path'):
-            package_dir = os.path.dirname(summary['package_path'])
+        package_dir = os.path.dirname(ctx.package) if ctx.package else None
         out.append(ctx.command('sync', ('target', hosts), ('sections', sections), ('package_dir', package_dir)))
     elif summary['changed']:
         out.append('no host serves what changed: nothing to restart (check with %s)' % ctx.command('status'))
@@ -182,8 +191,7 @@ def _after_write(summary, ctx):
 def screen(summary):
     """The lines a person reads at the end of the run: the result, the revisions, the next step."""
     state = 'FAILED' if summary['status'] == 'failed' else ('ok (check mode: nothing written)' if summary['check_mode'] else 'ok')
-    head = '%s %s: %s' % (summary['flow'], summary.get('release') or '', state)
-    lines = [' '.join(head.split())]
+    lines = ['%s%s: %s' % (summary['flow'], (' ' + summary['release']) if summary.get('release') else '', state)]
     if summary['flow'] in WRITERS:
         revs = ', '.join('%s %s' % kv for kv in sorted((summary.get('revisions') or {}).items()))
         lines.append('ZooKeeper: %s%s' % (summary['write_outcome'], (' (%s)' % revs) if revs else ''))
