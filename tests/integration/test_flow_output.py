@@ -8,6 +8,12 @@ stdout callback), real ZooKeeper, a real HTTP monitor for the gates."""
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
 
 import helpers
 import httpkit
@@ -160,3 +166,47 @@ def test_what_each_flow_prints_and_records(zk, inventory, packages, tmp_path):
     summary = fields(run, 'written')
     assert client.exists('/releases/gray1') is None
     assert summary['next'][0].startswith('remove gray1 from elastic_release_registry'), summary['next']
+
+
+@pytest.mark.full
+def test_a_cancelled_widen_leaves_a_summary_and_stats_naming_the_steps_applied(zk, inventory, packages, tmp_path):
+    """SIGTERM to ansible-playbook, as AWX cancels a job, while the gate after step 1 of 2 waits: the
+    summary file and the custom stat say step 1 is applied (its change and revisions), and the
+    signal still ends the run."""
+    for key, release in (('production-190122.01', 'production'), ('gray1-190122.01', 'gray1')):
+        assert flow(inventory, tmp_path, 'gray' if release == 'gray1' else 'production', package=packages[key],
+                    release=release).rc == 0
+    marker = tmp_path / 'gate-asked'
+    gate = json.dumps([sys.executable, '-c', 'import os, pathlib, sys, time; pathlib.Path(sys.argv[1]).write_text('
+                       'str(os.getpid())); time.sleep(600)', str(marker)], separators=(',', ':'))
+    summary = tmp_path / 'cancelled.json'
+    cmd = ['ansible-playbook', '-i', inventory, 'playbooks/widen.yml', '-e', 'release=gray1',
+           '-e', 'steps=[[1003],[1004]]', '-e', 'gate_command=%s' % gate, '-e', 'gate_timeout=600',
+           '-e', 'summary_file=%s' % summary]
+    proc = subprocess.Popen(cmd, env=helpers.ansible_env({'ANSIBLE_SHOW_CUSTOM_STATS': 'true'}), cwd=helpers.ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert marker.exists(), proc.communicate()
+    time.sleep(0.5)
+    gate_pid = int(marker.read_text())
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    # The gate command (a session of its own) ends with the job, as its process group.
+    deadline = time.time() + 10
+    while os.path.exists('/proc/%d' % gate_pid) and time.time() < deadline:
+        time.sleep(0.1)
+    alive = os.path.exists('/proc/%d' % gate_pid)
+    if alive:
+        os.kill(gate_pid, signal.SIGKILL)
+    assert not alive, 'the gate command outlived the cancelled job'
+    assert proc.returncode == -signal.SIGTERM, (proc.returncode, stdout[-3000:], stderr[-3000:])
+    doc = json.loads(summary.read_text())
+    assert doc['status'] == 'cancelled' and doc['flow'] == 'widen' and doc['write_outcome'] == 'written', doc
+    assert [w['task'].endswith('Move the items of this step') for w in doc['applied']] == [True], doc['applied']
+    assert sorted(doc['revisions']) == ['gray1', 'production'] and len(doc['changes']) == 1, doc
+    assert children(zk.client, '/releases/gray1/sections') == ['1003', '1901']
+    assert doc['next'][0].startswith('see what the run applied (its changes: %s)' % doc['changes'][0]), doc['next']
+    stats = stdout[stdout.index('CUSTOM STATS'):]
+    assert '"status": "cancelled"' in stats or "'status': 'cancelled'" in stats or 'cancelled' in stats, stats[:2000]

@@ -126,6 +126,16 @@ def _items(impact, kind):
 def next_steps(summary, ctx):
     """Commands (or a sentence) for what to do after this run, values filled in; [] when nothing is left."""
     flow = summary['flow']
+    if summary['status'] == 'cancelled':
+        if not summary['changed'] and summary.get('write_outcome') != 'unknown':
+            again = ctx.rerun(drop=())
+            return ['nothing was written: rerun when ready: %s' % again] if again else []
+        release = summary.get('release')
+        return ['see what the run applied (its changes: %s): %s' % (', '.join(summary.get('changes') or []) or 'none recorded',
+                                                                   ctx.command('rollback', ('release', release),
+                                                                               ('list_revisions', 'true'))),
+                'undo them newest first: %s' % ctx.command('rollback', ('release', release)),
+                'or finish the flow: rerun it: %s' % (ctx.rerun(drop=()) or 'the same command')]
     if summary['status'] == 'failed':
         again = ctx.rerun(drop=())
         fix = 'fix what the error names (its fix comes first)'
