@@ -171,8 +171,11 @@ def next_steps(summary, ctx):
             out.append('open %s in a browser' % ctx.path(summary['map_file']))
         return out
     if flow == 'build_packages':
+        # The default release first: review and gray publishes append their versions to it.
+        order = {'production': 0, 'review': 1, 'gray': 2}
         return [ctx.command(p.get('flow') or 'gray', ('package', p.get('path')), ('release', p.get('release')))
-                for p in summary.get('packages') or [] if p.get('path')]
+                for p in sorted(summary.get('packages') or [], key=lambda p: order.get(p.get('flow'), 3))
+                if p.get('path')]
     return []
 
 
