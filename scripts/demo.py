@@ -171,6 +171,8 @@ def show(summary):
         print('      %-16s %s build %s (kept: %s)' % (host, what.get('action'), what.get('build'), kept))
     if 'findings' in summary:
         show_findings(summary['findings'])
+    for step in summary.get('next') or []:
+        print('      next: %s' % step.replace(ROOT + '/', ''))
 
 
 def show_findings(findings):

@@ -46,14 +46,15 @@ def _short(action):
 
 
 class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = 'notification'
+    """The writes of a run as their results arrive; the summary of a cancelled run."""
     CALLBACK_NAME = 'gameops.elastic_release.flow_record'
+    CALLBACK_TYPE = 'notification'
     CALLBACK_NEEDS_ENABLED = True
+    CALLBACK_VERSION = 2.0
 
     def __init__(self):
         super(CallbackModule, self).__init__()
-        self.applied = []
+        self.applied = []   # {task, change, revisions, write_outcome} of each committed write
         self.running = None
         self.summarised = False
         self.extra = {}
