@@ -36,6 +36,7 @@ from __future__ import print_function
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -119,12 +120,27 @@ def run(cmd, expect_rc=0):
     t0 = time.time()
     res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'default'})
     print('      (%.1f s, exit %d)' % (time.time() - t0, res.rc), flush=True)
-    # The length of each command's default output, measured for docs/flows.md.
+    # The length of each command's default output, measured for docs/flows.md and held to its figure there.
+    lines = len(res.stdout.splitlines())
     with open(os.path.join(WORK, 'output-lines.tsv'), 'a') as f:
-        f.write('%d\t%d\t%s\n' % (len(res.stdout.splitlines()), res.rc, shown.replace(ROOT + '/', '')))
+        f.write('%d\t%d\t%s\n' % (lines, res.rc, shown.replace(ROOT + '/', '')))
+    playbook = next((os.path.basename(a) for a in cmd if a.endswith('.yml') and '/playbooks/' in a), None)
+    limit = output_limits().get(playbook)
+    if limit is not None and lines > limit:
+        raise DemoFailed('%s printed %d lines, docs/flows.md ("What a flow prints") records at most %d:\n%s'
+                         % (playbook, lines, limit, res.stdout))
     if res.rc != expect_rc:
         raise DemoFailed('%s exited %d, expected %d:\n%s' % (cmd[0], res.rc, expect_rc, res))
     return res
+
+
+def output_limits():
+    """{playbook: most lines its default output may have}: the demo's table of docs/flows.md."""
+    with open(os.path.join(ROOT, 'docs', 'flows.md')) as f:
+        text = f.read()
+    table = text[text.index('| demo command |'):]
+    table = table[:table.index('\n\n')]
+    return dict((name, int(limit)) for name, limit in re.findall(r'(?m)^\| `([a-z_]+\.yml)`[^|]*\|[^|]*\|[^|]*\| (\d+) \|$', table))
 
 
 def recap(res):

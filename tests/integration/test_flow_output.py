@@ -141,7 +141,7 @@ def test_what_each_flow_prints_and_records(zk, inventory, packages, tmp_path):
     assert re.search(r'revision +change +time +action +releases +holds \(an undo restores\) +made by +operator',
                      run.res.stdout), run.res.stdout
     first = summary['changes'][0]
-    assert re.search(r'%s +%s +\S+ +publish +gray1,production +\(nothing\) +mygame-gray1-190122\.01 ' % (
+    assert re.search(r'%s +%s +\S+ +publish +gray1,production +\(nothing\) +mygame-gray1-190122\.01\.tar\.gz ' % (
         first['revision'], first['change']), run.res.stdout), run.res.stdout
     assert '"holds_package"' not in run.res.stdout and summary['next'] == []
 
