@@ -173,7 +173,7 @@ def show(summary):
     """What a flow did, as a person reads it: its impact table, what it wrote, its findings. The
     whole summary is in its file (the path is in the command above)."""
     written = summary.get('revisions_written') or {}
-    if summary.get('write_outcome'):
+    if summary.get('write_outcome') and (summary.get('changed_nodes') or summary.get('revisions')):
         print('      %s: %s%s' % (summary['write_outcome'], plural(summary.get('changed_nodes') or 0, 'node operation'),
                                   ' in %s (%s)' % (plural(summary.get('transactions') or 0, 'transaction'),
                                                    ', '.join('%s %s' % kv for kv in sorted(written.items())))

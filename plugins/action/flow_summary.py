@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
         data = _summary.build(args['flow'], release=args['release'], package=args['package'], result=args['result'],
                               started=args['started'], status=args['status'], error=args['error'],
                               failed_task=args['failed_task'], failed_result=args['failed_result'],
-                              extra=args['extra'], check_mode=self._task.check_mode or task_vars.get('ansible_check_mode'),
+                              extra=args['extra'], check_mode=bool(self._play_context.check_mode),
                               context=context)
         path = os.path.realpath(os.path.expanduser(args['file'])) if args['file'] else ''
         if path:
