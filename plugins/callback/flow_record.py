@@ -27,7 +27,7 @@ requirements:
   - enable it with C(callbacks_enabled = gameops.elastic_release.flow_record) in C(ansible.cfg) or
     C(ANSIBLE_CALLBACKS_ENABLED)
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 '''
 
 import os

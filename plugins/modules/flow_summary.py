@@ -23,11 +23,14 @@ description:
 attributes:
   check_mode:
     support: full
-    details: The summary file is written in check mode too; it is a controller file, not a ZooKeeper change.
+    details:
+      - The summary file is written in check mode too; it is a controller file, not a ZooKeeper change.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - gameops.elastic_release.controller
 options:
   flow:
     description: The flow (production, gray, widen, start, audit, ...).
@@ -75,7 +78,7 @@ options:
     type: str
     default: ""
 author:
-  - GameOps release engineering
+  - GameOps release engineering (@gameops)
 '''
 
 EXAMPLES = r'''

@@ -131,9 +131,9 @@ def next_steps(summary, ctx):
             again = ctx.rerun(drop=())
             return ['nothing was written: rerun when ready: %s' % again] if again else []
         release = summary.get('release')
-        return ['see what the run applied (its changes: %s): %s' % (', '.join(summary.get('changes') or []) or 'none recorded',
-                                                                   ctx.command('rollback', ('release', release),
-                                                                               ('list_revisions', 'true'))),
+        changes = ', '.join(summary.get('changes') or []) or 'none recorded'
+        listing = ctx.command('rollback', ('release', release), ('list_revisions', 'true'))
+        return ['see what the run applied (its changes: %s): %s' % (changes, listing),
                 'undo them newest first: %s' % ctx.command('rollback', ('release', release)),
                 'or finish the flow: rerun it: %s' % (ctx.rerun(drop=()) or 'the same command')]
     if summary['status'] == 'failed':

@@ -277,8 +277,8 @@ def grouped_lines(findings):
     for severity, kind in kinds:
         group = Group(severity, kind, [f for f in parsed if (f.severity, f.kind) == (severity, kind)])
         count = len(group.findings)
-        out.append(u'%s %s (%d finding%s)%s' % (severity.upper(), kind, count, u'' if count == 1 else u's',
-                                                 (u': fix: %s' % group.fix) if group.fix else u''))
+        fix = (u': fix: %s' % group.fix) if group.fix else u''
+        out.append(u'%s %s (%d finding%s)%s' % (severity.upper(), kind, count, u'' if count == 1 else u's', fix))
         out.extend(u'  - %s' % line for _f, line in group.lines)
     return out
 
