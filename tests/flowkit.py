@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tarfile
 import time
 
@@ -142,8 +143,9 @@ class Flow(object):
         return repr(self.res)
 
 
-def flow(inventory, tmp_path, name, check=False, diff=False, **extra):
-    """`ansible-playbook -i <inventory> playbooks/<name>.yml -e key=value ...` as Tianti runs it."""
+def flow(inventory, tmp_path, name, check=False, diff=False, during=None, **extra):
+    """`ansible-playbook -i <inventory> playbooks/<name>.yml -e key=value ...` as Tianti runs it.
+    during(proc), when given, runs in this process while the flow runs (someone acting mid-flow, a kill)."""
     summary = str(tmp_path / ('summary-%s-%d.json' % (name, len(TIMES))))
     cmd = ['ansible-playbook', '-i', inventory, os.path.join('playbooks', name + '.yml')]
     for key, value in sorted(extra.items()):
@@ -154,10 +156,23 @@ def flow(inventory, tmp_path, name, check=False, diff=False, **extra):
     if diff:
         cmd.append('--diff')
     t0 = time.time()
-    res = helpers.run(cmd)
+    res = helpers.run(cmd) if during is None else _run_while(cmd, during)
     seconds = time.time() - t0
     TIMES.append((name + (' --check' if check else ''), round(seconds, 2), res.rc))
     return Flow(name, res, summary, seconds)
+
+
+def _run_while(cmd, during):
+    proc = subprocess.Popen(cmd, env=helpers.ansible_env(), cwd=helpers.ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        during(proc)
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return helpers.Result(subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), cmd)
 
 
 def first_step(inventory, name, **extra):

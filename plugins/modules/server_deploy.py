@@ -76,8 +76,16 @@ options:
     default: 5
   package_dir:
     description:
-      - Directory the packages are copied to (the role's C(deploy_package_dir)). When a build is removed,
-        its package file in this directory is removed too, so a later copy of it is a real copy again.
+      - Directory a copy of the package is kept in (the role's C(deploy_package_dir)), written by this
+        module through a descriptor of the directory opened before anything else is written, never
+        through a link it did not make - a link planted at C({install_root}/packages) by the user who
+        owns the install root is refused naming it, and nothing is written. When a build is removed,
+        its package file in this directory is removed too.
+    type: path
+  stage_dir:
+    description:
+      - Directory of the deploying user the package was sent to (the role's C(deploy_stage_dir)); the
+        packages of removed builds are removed from it too, so it holds no more than O(keep) builds.
     type: path
   name_pattern:
     description:
@@ -101,18 +109,21 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Copy the package (only when its checksum differs)
+# The install root may belong to the game's user: the package goes to a directory of the deploying
+# user first, and the module keeps its copy in the install root link-safely.
+- name: Send the package (only when its checksum differs)
   ansible.builtin.copy:
     src: /data/dist/mygame-gray1-190123.01.tar.gz
-    dest: /data/game/packages/
+    dest: /root/.cache/gameops.elastic_release/packages/
     mode: "0644"
 
 - name: Unpack it beside the other releases, keeping the last 5 builds of gray1
   gameops.elastic_release.server_deploy:
-    package: /data/game/packages/mygame-gray1-190123.01.tar.gz
+    package: /root/.cache/gameops.elastic_release/packages/mygame-gray1-190123.01.tar.gz
     release: gray1
     install_root: /data/game
     package_dir: /data/game/packages
+    stage_dir: /root/.cache/gameops.elastic_release/packages
   register: deployed
 '''
 
@@ -191,6 +202,10 @@ problems:
   returned: always
   type: list
   elements: str
+package_copy:
+  description: With O(package_dir), V(copied) (the copy there was missing or differed) or V(present).
+  returned: when O(package_dir) is given, not in check mode
+  type: str
 note:
   description: In check mode, why the version links are not known yet (the package is not on the host).
   returned: when the package is not on the host in check mode
@@ -212,6 +227,7 @@ def main():
             install_root=dict(type='path', required=True),
             keep=dict(type='int', default=DEFAULT_KEEP),
             package_dir=dict(type='path'),
+            stage_dir=dict(type='path'),
             name_pattern=dict(type='str'),
             lock_timeout=dict(type='int', default=DEFAULT_LOCK_TIMEOUT),
         ),
@@ -220,7 +236,8 @@ def main():
     p = module.params
     try:
         result = deploy(p['package'], p['release'], p['install_root'], keep=p['keep'], name_pattern=p['name_pattern'],
-                        package_dir=p['package_dir'], check=module.check_mode, lock_timeout=p['lock_timeout'])
+                        package_dir=p['package_dir'], check=module.check_mode, lock_timeout=p['lock_timeout'],
+                        stage_dir=p['stage_dir'])
     except (PackageError, InvalidName, OSError) as exc:
         # The errors name the package (and the member) themselves.
         module.fail_json(msg='cannot deploy to %s: %s' % (p['install_root'], exc),

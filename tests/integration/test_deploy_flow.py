@@ -75,7 +75,8 @@ def cmdb(tmp_path):
     """A copy of inventory/ (every host local) and a vars file giving each host its install root."""
     inv = helpers.copy_inventory(tmp_path)
     extra = tmp_path / 'hosts.json'
-    extra.write_text(json.dumps({'server_start_install_root': str(tmp_path / 'hosts') + '/{{ inner_ip }}'}))
+    extra.write_text(json.dumps({'server_start_install_root': str(tmp_path / 'hosts') + '/{{ inner_ip }}',
+                                 'deploy_stage_dir': str(tmp_path / 'stage') + '/{{ inner_ip }}'}))
     return {'inventory': str(inv), 'extra': str(extra), 'base': str(tmp_path / 'hosts'), 'tmp': tmp_path}
 
 
@@ -246,8 +247,9 @@ def test_refused_on_the_host_nothing_unpacked(cmdb, packages):
                          r"'version/gameserver/dev.190199.01/../../../../../evil'" % (host, re.escape(root(cmdb, host))),
                          res.stdout), res
         after = pk.tree_state(root(cmdb, host))
-        # The copy arrived (the role copies first); nothing was unpacked, nothing else changed.
-        assert after.pop('packages/mygame-gray1-190199.01.tar.gz') and after == before[host]
+        # The package was sent to the stage; nothing was unpacked or kept in the install root.
+        assert after == before[host]
+        assert os.path.isfile(os.path.join(str(cmdb['tmp']), 'stage', LOCATION[host], 'mygame-gray1-190199.01.tar.gz'))
     assert not os.path.exists(os.path.join(os.path.dirname(cmdb['base']), 'evil'))
     assert 'mygame-gray1-190199.01.tar.gz: 4 of 4 hosts done - 0 changed, 0 unchanged, 4 failed' in res.stdout
 
@@ -256,6 +258,33 @@ def test_refused_on_the_host_nothing_unpacked(cmdb, packages):
     assert res.rc == 2, res
     assert "is release 'production', not the expected release 'gray1': nothing was unpacked" in res.stdout
     assert builds(cmdb, 'gs-gray-01', 'gray1') == []
+
+
+def test_a_link_planted_at_packages_is_never_followed(cmdb, packages, tmp_path):
+    """The install root belongs to the game's user (uid 65534), who replaced packages/ by a link to a
+    directory of its choice: deploy as root refuses naming the link, writes nothing there nor in the
+    install root, and keeps its package in a directory of its own user (deploy_stage_dir)."""
+    host = 'gs-gray-01'
+    assert role_playbook(cmdb, packages['gray1-190123.01'], 'gray1', hosts=host).rc == 0
+    base = root(cmdb, host)
+    assert os.path.isfile(os.path.join(base, 'packages', 'mygame-gray1-190123.01.tar.gz'))
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'keep.txt').write_text('the game user\'s own file\n')
+    for dirpath, dirs, names in os.walk(base):
+        for name in [dirpath] + [os.path.join(dirpath, n) for n in dirs + names]:
+            os.lchown(name, 65534, 65534)
+    os.rename(os.path.join(base, 'packages'), os.path.join(base, 'packages.moved'))
+    os.symlink(str(outside), os.path.join(base, 'packages'))
+    os.lchown(os.path.join(base, 'packages'), 65534, 65534)
+    before, inside = pk.tree_state(outside), pk.tree_state(base)
+
+    res = role_playbook(cmdb, packages['gray1-190124.01'], 'gray1', hosts=host)
+    assert res.rc == 2, res
+    assert '%s/packages is a symbolic link to %s, which deploy did not make' % (base, outside) in res.stdout, res
+    assert 'Remove it (or move it away) and deploy again' in res.stdout and 'Errno' not in res.stdout
+    assert pk.tree_state(outside) == before and pk.tree_state(base) == inside
+    assert builds(cmdb, host, 'gray1') == ['190123.01']
 
 
 @pytest.mark.full   # a failure made on purpose on every host of a batch

@@ -6,12 +6,17 @@ Real ansible-playbook over a copy of the example inventory, real ZooKeeper, raw 
 
 import json
 import os
+import shlex
 import sys
+import time
 
 import pytest
 
 import helpers
+import modrun
 from flowkit import children, first_step, flow
+
+from ansible_collections.gameops.elastic_release.plugins.modules import release_audit, zk_release_move, zk_release_node
 
 GATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'gate.py')
 
@@ -131,6 +136,82 @@ def test_a_failing_gate_moves_the_whole_run_back(zk, inventory, packages, tmp_pa
     assert run.summary['net_impact'] == {} and len(run.summary['changes']) == 2, run.summary
     assert run.summary['undo_change'] == run.summary['changes'][1], run.summary
     assert [s['moved']['sections'] for s in run.summary['steps']] == [['1003']]
+
+
+def widen_with_an_interloper(zk, inventory, packages, tmp_path, first, second, seen, **extra):
+    """widen.yml of [[first], [second]] with a pause; during the pause, someone moves section second
+    from production to appstore_review (published first), so step 2 is refused. seen gets the map
+    when the flow starts, and just before and just after that move."""
+    client = zk.client
+    review = modrun.run(zk_release_node, {'hosts': zk.hosts, 'release': 'appstore_review',
+                                          'package': packages['appstore_review-190122.01']})
+    assert review.get('failed') is not True, review
+
+    seen['flow_started'] = releases_data(client)
+
+    def interloper(proc):
+        deadline = time.time() + 120
+        while not client.exists('/releases/gray1/sections/%s' % first):
+            assert proc.poll() is None and time.time() < deadline, 'step 1 never committed'
+            time.sleep(0.05)
+        seen['before'] = releases_data(client)
+        moved = modrun.run(zk_release_move, {'hosts': zk.hosts, 'destination': 'appstore_review', 'sections': [second]})
+        assert moved['changed'] is True, moved
+        seen['after'] = releases_data(client)
+        assert proc.poll() is None, 'the flow ended before the pause was over'
+    return flow(inventory, tmp_path, 'widen', during=interloper, release='gray1', pause_seconds=4,
+                steps='[[%s],[%s]]' % (first, second), **extra)
+
+
+def test_a_step_refused_after_the_pause_moves_the_applied_steps_back(zk, inventory, packages, tmp_path, basics):
+    """By default the steps applied before a refused step are moved back in one transaction: the
+    map is as before but for that someone's move, the audit is clean, and the summary counts both
+    transactions - never "nothing was written"."""
+    client = zk.client
+    zk.copy_from(basics)
+    seen = {}
+    run = widen_with_an_interloper(zk, inventory, packages, tmp_path, '1003', '1004', seen)
+    assert run.rc == 2, run
+    # The map as before the flow, but for the interloper's move: what it changed between its two views.
+    before = seen['flow_started']
+    expected = dict((k, v) for k, v in before.items() if k in seen['after'] or k not in seen['before'])
+    expected.update((k, v) for k, v in seen['after'].items() if seen['before'].get(k) != v)
+    assert releases_data(client) == expected, 'step 1 was not moved back whole'
+    assert owners(client, [('sections', '1003'), ('sections', '1004')]) == {'1003': ['production'], '1004': ['appstore_review']}
+    summary = run.summary
+    assert 'step 2 of 2 failed: cannot move from production: section id 1004 is owned by appstore_review' in summary['error'], summary
+    assert 'step 1, applied before it, was moved back in one transaction (change %s' % summary['undo_change'] in summary['error']
+    assert 'nothing was written' not in summary['error'], summary['error']
+    assert summary['changed'] is True and summary['write_outcome'] == 'written' and summary['transactions'] == 2, summary
+    assert summary['undone'] is True and summary['kept'] is False and summary['net_impact'] == {}, summary
+    assert summary['applied_steps'] == [1] and summary['failed_step'] == 2 and len(summary['changes']) == 2, summary
+    assert summary['failed_task'] == 'Move the items of this step', summary
+    audit = modrun.run(release_audit, {'hosts': zk.hosts})
+    assert [f for f in audit['findings'] if f['severity'] == 'error'] == [], audit['findings']
+
+
+@pytest.mark.full
+def test_keep_applied_keeps_and_lists_the_applied_steps_and_the_printed_undo_works(zk, inventory, packages, tmp_path, basics):
+    """With keep_applied the step applied before the refused one stays, listed with the command that
+    undoes it, and the flow still fails; that command, pasted, moves it back."""
+    client = zk.client
+    zk.copy_from(basics)
+    run = widen_with_an_interloper(zk, inventory, packages, tmp_path, '1003', '1002', {}, keep_applied='true')
+    assert run.rc == 2, run
+    assert owners(client, [('sections', '1003'), ('sections', '1002')]) == {'1003': ['gray1'], '1002': ['appstore_review']}
+    summary = run.summary
+    assert summary['changed'] is True and summary['write_outcome'] == 'written' and summary['transactions'] == 1, summary
+    assert summary['kept'] is True and summary['undone'] is False and summary['applied_steps'] == [1], summary
+    assert [s['moved']['sections'] for s in summary['steps']] == [['1003']] and summary['revisions_written'], summary
+    assert 'step 1 kept as applied (keep_applied=true: %s)' % summary['changes'][0] in summary['error'], summary['error']
+    assert 'nothing was written' not in summary['error'], summary['error']
+    command = summary['error'].rsplit('with: ', 1)[1]
+    assert command.startswith('ansible-playbook -i ') and ' then ' not in command, command
+    undo = helpers.run(shlex.split(command))
+    assert undo.rc == 0, undo
+    assert owners(client, [('sections', '1003')]) == {'1003': ['production']}
+    audit = modrun.run(release_audit, {'hosts': zk.hosts})
+    assert [f for f in audit['findings'] if f['severity'] == 'error'] == [], audit['findings']
 
 
 def test_refusals_of_the_new_flows_write_nothing(zk, inventory, packages, tmp_path, basics):

@@ -288,6 +288,7 @@ def test_unreachable_zookeeper_fails_within_timeout():
     assert 'cannot connect to ZooKeeper at 127.0.0.1:1' in task['msg']
 
 
+@pytest.mark.filterwarnings("ignore:No chroot path exists")
 def test_missing_chroot_is_a_clear_error(zk_server):
     res, task = modrun.adhoc(MODULE, {'hosts': zk_server.hosts + '/no_such_project', 'release': 'gray1', 'config': CONFIG})
     assert res.rc != 0

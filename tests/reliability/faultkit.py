@@ -296,3 +296,78 @@ def history(client, release, admin_root='/elastic_release'):
     if not client.exists(path):
         return []
     return sorted(client.get_children(path))
+
+
+# ---- processes below an ansible run (kill trials) ----------------------------------------------
+
+def descendants(pid):
+    """Pids of every process below pid."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(')') + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def module_pid(run, name):
+    """The pid of the Python process running the module (AnsiballZ_<name>.py) below an ansible
+    run, or None yet (not the /bin/sh that starts it: killing that leaves the module running)."""
+    for pid in descendants(run.proc.pid):
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+        except OSError:
+            continue
+        if b'python' in os.path.basename(argv[0]) and any(('AnsiballZ_%s' % name).encode() in a for a in argv[1:]):
+            return pid
+    return None
+
+
+def playbook_workers(pid):
+    """Pids of the processes ansible-playbook `pid` forked to run tasks (same command line), not
+    the commands they start."""
+    out = []
+    for child in descendants(pid):
+        try:
+            with open('/proc/%d/cmdline' % child, 'rb') as handle:
+                argv = handle.read()
+        except OSError:
+            continue
+        if b'ansible-playbook' in argv:
+            out.append(child)
+    return out
+
+
+def wait_gone(pids, timeout=60):
+    """Wait for processes (orphans of a killed ansible-playbook) to end; SIGKILL what outlives timeout."""
+    deadline = time.time() + timeout
+    left = list(pids)
+    while left and time.time() < deadline:
+        left = [p for p in left if os.path.exists('/proc/%d' % p) and _state(p) not in ('Z', 'X', None)]
+        time.sleep(0.1)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    return left
+
+
+def _state(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0]
+    except OSError:
+        return None

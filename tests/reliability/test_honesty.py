@@ -16,6 +16,7 @@ import zlib
 
 import faultkit
 import helpers
+from faultkit import module_pid
 
 RELEASE = 'gray1'
 CHUNK_TRIALS = 10
@@ -31,41 +32,6 @@ def publish(zk, args, **kwargs):
 def revision(zk, args):
     args = dict(args, hosts=zk.hosts, release=args.get('release', RELEASE))
     return faultkit.adhoc('zk_release_revision', args)
-
-
-def descendants(pid):
-    """Pids of every process below pid."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(')') + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def module_pid(run, name):
-    """The pid of the Python process running the module (AnsiballZ_<name>.py) below an ansible
-    run, or None yet (not the /bin/sh that starts it: killing that leaves the module running)."""
-    for pid in descendants(run.proc.pid):
-        try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-                argv = handle.read().split(b'\0')
-        except OSError:
-            continue
-        if b'python' in os.path.basename(argv[0]) and any(('AnsiballZ_%s' % name).encode() in a for a in argv[1:]):
-            return pid
-    return None
 
 
 def release_items(client, release=RELEASE):

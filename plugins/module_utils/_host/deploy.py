@@ -25,6 +25,7 @@ __metaclass__ = type
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -212,9 +213,14 @@ def unpack(path, dest_fd, limits=None, label=None):
 
 
 def deploy(package, release, install_root, keep=DEFAULT_KEEP, name_pattern=None, limits=None, package_dir=None,
-           check=False, lock_timeout=DEFAULT_LOCK_TIMEOUT):
+           check=False, lock_timeout=DEFAULT_LOCK_TIMEOUT, stage_dir=None):
     """Deploy the package at `package` (on this host) into install_root; the result server_deploy
-    returns. Raises PackageError or InvalidName, having written nothing, for a refusal."""
+    returns. Raises PackageError or InvalidName, having written nothing, for a refusal.
+
+    With package_dir, a copy of the package is kept there (`package_copy`: copied or present),
+    written through a descriptor of package_dir opened first, link-safely: a link planted at
+    {install_root}/packages is refused before anything is written, never followed. stage_dir is
+    where the package was sent (the deploy role's): removed builds' packages leave it too."""
     validate_release(release)
     if not isinstance(keep, int) or keep < 1:
         raise DeployError('keep must be at least 1 (the build being deployed), got %r' % (keep,))
@@ -227,13 +233,15 @@ def deploy(package, release, install_root, keep=DEFAULT_KEEP, name_pattern=None,
         raise DeployError('%s: no package at %s' % (name.name, package))
     read = {}
     root.fs = _open_existing(root.root)
+    cache = None
     try:
         if check:
             return _planned(root, package, name, keep, name_pattern, limits, read)[1]
+        cache = _package_cache(root, package_dir) if package_dir else None
         try:
             plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
             if not result['changed']:
-                return result   # a rerun that changes nothing takes no lock
+                return _keep_copy(cache, package, name.name, result)   # a rerun that changes nothing takes no lock
         except DeployError:
             pass    # decided under the lock: another deploy of this root may be half-way (an AWX double launch)
         if root.fs is None:
@@ -242,10 +250,56 @@ def deploy(package, release, install_root, keep=DEFAULT_KEEP, name_pattern=None,
             plan, result, repair = _planned(root, package, name, keep, name_pattern, limits, read)
             if result['changed']:
                 _apply(root, plan, package, limits, name.name, repair, package_dir)
-        return result
+                if stage_dir:
+                    _drop_cached(stage_dir, [b.package for b in plan.removed], package)
+        return _keep_copy(cache, package, name.name, result)
     finally:
+        if cache is not None and cache[0] is not root.fs:
+            cache[0].close()
         if root.fs is not None:
             root.fs.close()
+
+
+def _package_cache(root, package_dir):
+    """(RootFs, path relative to it) of package_dir, opened before any write: inside the install root
+    through the root's own descriptors (a link there, which deploy never makes, is refused naming
+    it), elsewhere as the install root's own path is walked (a link another user owns is refused)."""
+    package_dir = os.path.normpath(package_dir)
+    if not package_dir.startswith(root.root + os.sep):
+        return RootFs(package_dir, create=True), ''
+    if root.fs is None:
+        root.fs = RootFs(root.root, create=True)
+    rel = os.path.relpath(package_dir, root.root)
+    root.fs.dir(rel, create=True)
+    return root.fs, rel
+
+
+def _keep_copy(cache, package, name, result):
+    """Keep a copy of the package in the cache directory unless the same file is there already."""
+    if cache is None:
+        return result
+    fs, rel = cache
+    target = '%s/%s' % (rel, name) if rel else name
+    info, here = fs.lstat(target), os.stat(package)
+    result['package_copy'] = 'present'
+    if info is not None and (info.st_dev, info.st_ino) == (here.st_dev, here.st_ino):
+        return result   # the package was given from the cache itself
+    if info is not None and stat.S_ISREG(info.st_mode) and info.st_size == here.st_size:
+        with fs.open_file(target) as handle:
+            if _sha256(handle) == file_sha256(package):
+                return result
+    with open(package, 'rb') as source:
+        fs.write_file(target, mode=0o644, prefix='.copy-', source=source)
+    result['package_copy'] = 'copied'
+    result['changed'] = True
+    return result
+
+
+def _sha256(handle):
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(CHUNK), b''):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def _open_existing(path):

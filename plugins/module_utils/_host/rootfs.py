@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import errno
 import os
+import shutil
 import stat
 
 from .deploy_plan import DeployError
@@ -156,7 +157,8 @@ class RootFs(object):
                 return None
             raise
 
-    def read_file(self, rel):
+    def open_file(self, rel):
+        """The regular file rel opened for reading (a file object), never through a link."""
         parent, name = self._at(rel)
         if parent is None:
             raise FileNotFoundError(errno.ENOENT, 'no such file', self.show(rel))
@@ -166,20 +168,29 @@ class RootFs(object):
             if exc.errno == errno.ELOOP:
                 raise self._refusal(rel, exc)
             raise
-        with os.fdopen(fd, 'rb') as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise OSError(errno.EINVAL, 'not a regular file', self.show(rel))
+        handle = os.fdopen(fd, 'rb')
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise OSError(errno.EINVAL, 'not a regular file', self.show(rel))
+        return handle
+
+    def read_file(self, rel):
+        with self.open_file(rel) as handle:
             return handle.read()
 
-    def write_file(self, rel, data, mode=0o644, prefix='.write-'):
-        """Write rel whole or not at all: a new file beside it, flushed, renamed over it."""
+    def write_file(self, rel, data=None, mode=0o644, prefix='.write-', source=None):
+        """Write rel whole or not at all: a new file beside it, flushed, renamed over it. Its
+        content is data, or the file object source, copied in blocks (a package of gigabytes)."""
         parent, name = self._at(rel, create=True)
         tmp = '%s%d.%s' % (prefix, os.getpid(), name)
         self._remove_entry(parent, tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=parent)
         try:
             with os.fdopen(fd, 'wb') as out:
-                out.write(data)
+                if source is None:
+                    out.write(data)
+                else:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
                 out.flush()
                 os.fsync(out.fileno())
                 os.fchmod(out.fileno(), mode)

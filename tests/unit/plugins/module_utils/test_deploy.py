@@ -575,3 +575,27 @@ def test_rmtree_removes_links_inside_without_following_them(tmp_path):
         fs.rmtree('builds/gray1/absent')
     assert os.listdir(str(root / 'builds' / 'gray1')) == []
     assert (outside / 'keep' / 'file').read_text() == 'kept'
+
+
+def test_the_package_copy_never_follows_a_link_planted_at_packages(root, tmp_path, outside):
+    """The copy kept in {install_root}/packages is written by deploy through a descriptor it opened
+    link-safely first; a link the install root's owner put there is refused before anything is written."""
+    cache = os.path.join(root, 'packages')
+    one = package(tmp_path / 'stage', 'gray1', '01')
+    first = deploy(one, 'gray1', root, package_dir=cache, stage_dir=str(tmp_path / 'stage'))
+    assert first['package_copy'] == 'copied' and sha(os.path.join(cache, os.path.basename(one))) == sha(one)
+    again = deploy(one, 'gray1', root, package_dir=cache)
+    assert again['package_copy'] == 'present' and again['changed'] is False
+    own_by_other(root)
+    plant(root, 'packages', os.path.join(outside, 'etc'))
+    before, inside = pk.tree_state(outside), pk.tree_state(root)
+    two = package(tmp_path / 'stage', 'gray1', '02', versions={('gameserver', 'dev.2'): b'2'})
+    with pytest.raises(DeployError) as err:
+        deploy(two, 'gray1', root, package_dir=cache, stage_dir=str(tmp_path / 'stage'), keep=1)
+    assert '%s is a symbolic link to %s/etc, which deploy did not make' % (cache, outside) in str(err.value)
+    assert pk.tree_state(outside) == before and pk.tree_state(root) == inside
+    # the stage keeps the kept builds' packages only
+    os.unlink(cache)
+    os.rename(os.path.join(outside, 'etc'), os.path.join(outside, 'etc.kept'))
+    assert deploy(two, 'gray1', root, package_dir=cache, stage_dir=str(tmp_path / 'stage'), keep=1)['package_copy'] == 'copied'
+    assert sorted(os.listdir(str(tmp_path / 'stage'))) == ['mygame-gray1-02.tar.gz'] == sorted(os.listdir(cache))
