@@ -20,17 +20,17 @@ description:
   - Publishes it as the custom stat C(elastic_release_summary) (what M(ansible.builtin.set_stats) does),
     sets the fact C(summary_data) and, with O(file), writes it as JSON on the controller, whole or not at
     all (a temporary file renamed over the path), in check mode too.
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The summary file is written in check mode too; it is a controller file, not a ZooKeeper change.
-  diff_mode:
-    support: none
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - gameops.elastic_release.controller
+attributes:
+  diff_mode:
+    support: none
+  check_mode:
+    support: full
+    details:
+      - The summary file is written in check mode too; it is a controller file, not a ZooKeeper change.
 options:
   flow:
     description: The flow (production, gray, widen, start, audit, ...).
