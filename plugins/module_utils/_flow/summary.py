@@ -15,10 +15,16 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shlex
 import time
 
 from .._package.files import atomic_write
+from .gate import MASK, scrub
+
+# A URL on the command line (a gate's, with its credentials and query values), and a secret given by name.
+_URL = re.compile(r'https?://[^\s"\',}\]]+')
+_SECRET = re.compile(r'((?:credential|password|passwd|token|secret)[A-Za-z_]*["\']?\s*[=:]\s*["\']?)([^"\',}\s&]+)', re.I)
 
 # The flows that write ZooKeeper; the others leave it unchanged whatever happens.
 WRITERS = ('production', 'review', 'gray', 'promote', 'rollback', 'retire', 'widen', 'narrow')
@@ -64,12 +70,20 @@ class Context(object):
         """This run's own command line (without --check when drop says so), as it can be pasted."""
         if not self.argv:
             return None
-        args = [os.path.basename(self.argv[0])] + [a for a in self.argv[1:] if a not in drop]
+        args = [os.path.basename(self.argv[0])] + [_masked(a) for a in self.argv[1:] if a not in drop]
         if not any(a in ('-i', '--inventory', '--inventory-file') or a.startswith(('-i', '--inventory='))
                    for a in args[1:]):
             # A run without -i read no inventory of the project: the rerun needs one.
             args[1:1] = ['-i', 'inventory']
         return ' '.join(shlex.quote(a) for a in args)
+
+
+def _masked(arg):
+    """A command-line argument as it may be shown: URLs masked (credentials, query values), secrets named
+    on the command line (-e ..._credential=, password, token) replaced by the mask."""
+    for url in _URL.findall(arg):
+        arg = scrub(arg, url)
+    return _SECRET.sub(lambda m: m.group(1) + MASK, arg)
 
 
 def build(flow, release='', package='', result=None, started=0, status='ok', error='', failed_task='',

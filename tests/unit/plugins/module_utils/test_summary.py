@@ -92,3 +92,13 @@ def test_the_file_is_written_whole(tmp_path):
         assert 'cannot write the summary file' in str(exc)
     else:
         raise AssertionError('a summary file in a missing directory was written')
+
+
+def test_a_rerun_command_never_shows_a_secret():
+    ctx = s.Context(argv=['ansible-playbook', '-i', 'inv', 'playbooks/widen.yml', '-e',
+                          '{"gate_url": "http://bot:S3cret@mon:8080/health?token=T0k&env=prod"}',
+                          '-e', 'elastic_release_zk_auth_credential=user:Pw0rd'], cwd='/srv')
+    shown = ctx.rerun()
+    for secret in ('S3cret', 'T0k', 'Pw0rd', 'prod'):
+        assert secret not in shown, shown
+    assert 'http://***@mon:8080/health?token=***&env=***' in shown and 'credential=***' in shown
