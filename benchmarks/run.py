@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
-"""Benchmarks of the flows, the honest rerun, a one-node update, the lookups, the fleet start, a
+"""Benchmarks of the flows, the honest rerun, a one-node update, the lookups, the fleet flows, a
 rerun under a CPU hog, the scale curve and the undo of a promote, each figure paired with its own
 baseline.
 
-    nice python benchmarks/run.py [--pairs 5] [--fleet-pairs 5] [--hog-runs 10]
+    nice python benchmarks/run.py [--pairs 5] [--fleet-pairs 3] [--hog-runs 10]
                                   [--scale 100,1000,6050,20000,60000] [--scale-pairs 3] [--skip PART ...]
 
 Starts its own ZooKeeper on 127.0.0.1 (tests/zkserver.py, Debian's jars), runs every measured task
@@ -40,7 +40,7 @@ import zkserver  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, helpers.install_collection())
 
-import fleet_start  # noqa: E402  pylint: disable=wrong-import-position
+import fleet_flows  # noqa: E402  pylint: disable=wrong-import-position
 import flow_bench  # noqa: E402  pylint: disable=wrong-import-position
 import release_bench as rb  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -202,7 +202,7 @@ class Table(object):
 
     def render(self):
         out = list(self.lines)
-        out += ['', 'Goals (issue 14): measured | paired baseline | per-round median difference or ratio (limit)'
+        out += ['', 'Goals: measured | paired baseline | per-round median difference or ratio (limit)'
                 ' | the other view']
         for verdict, text, measured, baseline, judged, other in self.goals:
             if baseline:
@@ -640,40 +640,55 @@ class Bench(object):
         finally:
             raw.close()
 
-    # -- the fleet start -------------------------------------------------------------------------
+    # -- the fleet flows ---------------------------------------------------------------------------
     def fleet(self):
+        """status.yml, sync.yml with nothing to do and start.yml from nothing on local hosts, each
+        alternated with one ping task over the same hosts and forks (benchmarks/fleet_flows.py)."""
         t = self.t
         hosts, forks = self.opts.fleet_hosts, self.opts.fleet_forks
         chroot = '/fleet'
         rb.Raw(self.server.hosts, chroot).close()
         base = os.path.join(self.workdir, 'fleet')
         zk_hosts = self.hosts(chroot)
-        fleet_start.publish(zk_hosts, hosts, 2)
-        inventory = fleet_start.layout(base, hosts)
+        fleet_flows.publish(zk_hosts, hosts, 2)
+        inventory = fleet_flows.layout(base, hosts)
 
-        def start():
-            elapsed, changed = fleet_start.run_flow(inventory, zk_hosts, 'controller', forks)
-            fleet_start.reset(base, hosts, 'start.yml')
-            if changed != hosts:
-                raise rb.BenchError('start.yml: %d hosts changed, expected %d' % (changed, hosts))
-            return elapsed
+        def flow_run(flow):
+            def run():
+                if flow == 'start':
+                    fleet_flows.reset(base, hosts, 'before start.yml')
+                elapsed, recap = fleet_flows.run_flow(flow, inventory, zk_hosts, forks)
+                changed = sum(c for dummy, c, dummy2 in recap.values())
+                if changed != (hosts if flow == 'start' else 0):
+                    raise rb.BenchError('%s.yml: %d hosts changed' % (flow, changed))
+                return elapsed
+            return run
 
         def ping():
-            elapsed, answered = fleet_start.run_ping(inventory, forks, self.workdir)
+            elapsed, answered = fleet_flows.run_ping(inventory, forks, self.workdir)
             if answered != hosts:
                 raise rb.BenchError('ping: %d hosts answered, expected %d' % (answered, hosts))
             return elapsed
+        times = {}
         try:
-            times, dummy = alternate(self.opts.fleet_pairs, [('start', start), ('ping', ping)], 'fleet start')
+            fleet_flows.run_flow('start', inventory, zk_hosts, forks)   # every instance runs: status and sync find them in sync
+            for flow in fleet_flows.FLOWS:
+                times[flow], dummy = alternate(self.opts.fleet_pairs, [(flow, flow_run(flow)), ('ping', ping)],
+                                               'fleet %s.yml' % flow)
             profile = self.fleet_profile(inventory, zk_hosts, base) if 'profile' not in self.opts.skip else None
         finally:
-            fleet_start.gameservice.stop_all([base])
-        t.title('6. Fleet start: playbooks/start.yml on %d local hosts, forks %d, 2 releases, stub service'
-                % (hosts, forks))
-        t.sample('one ansible.builtin.ping task over the same hosts and forks', times['ping'])
-        t.sample('start.yml (a lookup task per batch, a start task per host)', times['start'])
-        t.row('  per host over the ping playbook', secs((times['start'].median - times['ping'].median) / hosts))
-        t.goal_ratio('4. start.yml on %d hosts <= 1.3x one ping task' % hosts, times['start'], times['ping'], 1.3)
+            fleet_flows.gameservice.stop_all([base])
+        t.title('6. Fleet flows on %d local hosts, forks %d, 2 releases, stub service; each against one ansible.builtin.ping '
+                'task over the same hosts and forks' % (hosts, forks))
+        what = {'status': 'status.yml (one map read, one release_status task per host)',
+                'sync': 'sync.yml, every instance in sync (nothing to do)',
+                'start': 'start.yml, every host from nothing'}
+        for flow in fleet_flows.FLOWS:
+            t.sample('one ansible.builtin.ping task over the same hosts and forks', times[flow]['ping'])
+            t.sample(what[flow], times[flow][flow])
+        for flow in fleet_flows.FLOWS:
+            t.goal_ratio('6. %s.yml on %d hosts <= 1.2x one ping task' % (flow, hosts), times[flow][flow],
+                         times[flow]['ping'], 1.2)
         if profile:
             t.row('where the time goes: one more start.yml run (not in medians)', secs(profile['seconds']))
             t.row('  outside the tasks: start-up, inventory, playbook; exit', secs(profile['seconds'] - profile['first_task_to_end']))
@@ -684,16 +699,10 @@ class Bench(object):
     def fleet_profile(self, inventory, zk_hosts, base):
         """One start.yml run with every task's wall time (benchmarks/callback_plugins/task_times.py)."""
         times_file = os.path.join(self.workdir, 'fleet-task-times.json')
-        cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'start.yml'),
-               '-f', str(self.opts.fleet_forks), '-e', json.dumps({'elastic_release_zk_hosts': zk_hosts})]
-        env = {'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default', 'ANSIBLE_CALLBACK_PLUGINS': flow_bench.CALLBACKS,
-               'ANSIBLE_CALLBACKS_ENABLED': 'task_times', 'ELASTIC_RELEASE_TASK_TIMES': times_file}
-        t0 = time.perf_counter()
-        res = helpers.run(cmd, env=env, timeout=3600)
-        seconds = time.perf_counter() - t0
-        fleet_start.reset(base, self.opts.fleet_hosts, 'start.yml (profile)')
-        if res.rc != 0:
-            raise rb.BenchError('start.yml (profile) failed:\n%r' % (res,))
+        env = {'ANSIBLE_CALLBACK_PLUGINS': flow_bench.CALLBACKS, 'ANSIBLE_CALLBACKS_ENABLED': 'task_times',
+               'ELASTIC_RELEASE_TASK_TIMES': times_file}
+        fleet_flows.reset(base, self.opts.fleet_hosts, 'before start.yml (profile)')
+        seconds, dummy = fleet_flows.run_flow('start', inventory, zk_hosts, self.opts.fleet_forks, env)
         with open(times_file) as f:
             out = json.load(f)
         out['seconds'] = seconds
@@ -867,7 +876,7 @@ def main():
     parser.add_argument('--pairs', type=int, default=5, help='rounds of each alternated measurement, default 5')
     parser.add_argument('--fleet-hosts', type=int, default=200)
     parser.add_argument('--fleet-forks', type=int, default=20)
-    parser.add_argument('--fleet-pairs', type=int, default=5, help='rounds of start.yml and ping, default 5')
+    parser.add_argument('--fleet-pairs', type=int, default=3, help='rounds of each fleet flow and its ping, default 3')
     parser.add_argument('--hog-runs', type=int, default=10, help='reruns under the CPU hog, default 10')
     parser.add_argument('--scale', default='100,1000,6050,20000,60000', help='items per scale point')
     parser.add_argument('--scale-pairs', type=int, default=3, help='rounds per scale point, default 3')

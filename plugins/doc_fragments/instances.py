@@ -15,10 +15,10 @@ options:
   plan:
     description:
       - This host's part of the plan of the C(gameops.elastic_release.fleet) lookup - its C(instances),
-        C(served), C(inner_ip) and C(error) - in one option; the same as giving O(instances), O(served)
-        and O(inner_ip) (which win when given too). A plan with an C(error) fails the task with it, and
+        C(served), C(inner_ip), C(sections) and C(error) - in one option; the same as giving O(instances),
+        O(served), O(inner_ip) and O(sections) (which win when given too). A plan with an C(error) fails the task with it, and
         nothing is read, started or stopped.
-      - The roles pass it so that each host's task reads the controller's plan once.
+      - The roles pass it so that each host's task reads the controller's plan once, as one argument.
     type: dict
   instances:
     description:

@@ -114,7 +114,8 @@ _raw:
       description:
         - Per host - C(instances) (each with C(service), C(per), C(section_id), C(owner), C(build),
           C(global_url), C(command), C(error)), C(served) (per service run per section, the sections
-          the CMDB gives the host), C(inner_ip), C(selected) (whether the selection keeps the host),
+          the CMDB gives the host), C(inner_ip), C(sections) (O(sections) as a list, or null),
+          C(selected) (whether the selection keeps the host),
           C(error) (a refusal of this host, such as a pinned section the CMDB does not give it).
       type: dict
     owners:
@@ -179,7 +180,8 @@ class LookupModule(LookupBase):
         for host in hosts:
             facts = _facts(hostvars, host)
             instances, served, error = _instances.plan_host(host, facts, specs, sections)
-            out[host] = dict(instances=[], served=served, inner_ip=facts['inner_ip'], selected=not release, error=error)
+            out[host] = dict(instances=[], served=served, inner_ip=facts['inner_ip'], sections=sections,
+                             selected=not release, error=error)
             planned[host] = (facts['inner_ip'], instances)
         if sections and not opt('allow_empty'):
             found = set(i['section_id'] for _ip, insts in planned.values() for i in insts)

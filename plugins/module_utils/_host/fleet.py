@@ -39,9 +39,9 @@ COMMON = ('install_root', 'run_dir', 'inner_ip', 'restart_on_change', 'ready_tim
 
 def from_plan(params):
     """params with a `plan` (the host's part of lookup fleet's plan) spread into instances, served,
-    inner_ip; returns the plan's error, a refusal of this host, or None."""
+    inner_ip, sections; returns the plan's error, a refusal of this host, or None."""
     plan = params.get('plan') or {}
-    for key in ('instances', 'served', 'inner_ip'):
+    for key in ('instances', 'served', 'inner_ip', 'sections'):
         if params.get(key) in (None, [], {}, '') and plan.get(key) is not None:
             params[key] = plan[key]
     return plan.get('error')
