@@ -38,6 +38,7 @@ from __future__ import print_function
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -52,8 +53,7 @@ import zkserver  # noqa: E402  (tests/zkserver.py: ZooKeeper from Debian's packa
 
 sys.path.insert(0, helpers.install_collection())
 # The impact table the flows print, and the audit's findings grouped by kind as the map page groups them.
-from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import (  # noqa: E402
-    Finding, Group)
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import grouped_lines  # noqa: E402
 from ansible_collections.gameops.elastic_release.plugins.module_utils._write.impact import table  # noqa: E402
 
 WORK = os.path.join(ROOT, '.build', 'demo')
@@ -125,9 +125,27 @@ def run(cmd, expect_rc=0):
     t0 = time.time()
     res = helpers.run(cmd, env={'ANSIBLE_STDOUT_CALLBACK': 'default'})
     print('      (%.1f s, exit %d)' % (time.time() - t0, res.rc), flush=True)
+    # The length of each command's default output, measured for docs/flows.md and held to its figure there.
+    lines = len(res.stdout.splitlines())
+    with open(os.path.join(WORK, 'output-lines.tsv'), 'a') as f:
+        f.write('%d\t%d\t%s\n' % (lines, res.rc, shown.replace(ROOT + '/', '')))
+    playbook = next((os.path.basename(a) for a in cmd if a.endswith('.yml') and '/playbooks/' in a), None)
+    limit = output_limits().get(playbook)
+    if limit is not None and lines > limit:
+        raise DemoFailed('%s printed %d lines, docs/flows.md ("What a flow prints") records at most %d:\n%s'
+                         % (playbook, lines, limit, res.stdout))
     if res.rc != expect_rc:
         raise DemoFailed('%s exited %d, expected %d:\n%s' % (cmd[0], res.rc, expect_rc, res))
     return res
+
+
+def output_limits():
+    """{playbook: most lines its default output may have}: the demo's table of docs/flows.md."""
+    with open(os.path.join(ROOT, 'docs', 'flows.md')) as f:
+        text = f.read()
+    table = text[text.index('| demo command |'):]
+    table = table[:table.index('\n\n')]
+    return dict((name, int(limit)) for name, limit in re.findall(r'(?m)^\| `([a-z_]+\.yml)`[^|]*\|[^|]*\|[^|]*\| (\d+) \|$', table))
 
 
 def recap(res):
@@ -160,7 +178,7 @@ def show(summary):
     """What a flow did, as a person reads it: its impact table, what it wrote, its findings. The
     whole summary is in its file (the path is in the command above)."""
     written = summary.get('revisions_written') or {}
-    if summary.get('write_outcome'):
+    if summary.get('write_outcome') and (summary.get('changed_nodes') or summary.get('revisions')):
         print('      %s: %s%s' % (summary['write_outcome'], plural(summary.get('changed_nodes') or 0, 'node operation'),
                                   ' in %s (%s)' % (plural(summary.get('transactions') or 0, 'transaction'),
                                                    ', '.join('%s %s' % kv for kv in sorted(written.items())))
@@ -174,24 +192,14 @@ def show(summary):
         print('      %-16s %s build %s (kept: %s)' % (host, what.get('action'), what.get('build'), kept))
     if 'findings' in summary:
         show_findings(summary['findings'])
+    for step in summary.get('next') or []:
+        print('      next: %s' % step.replace(ROOT + '/', ''))
 
 
 def show_findings(findings):
-    """Grouped by kind: one line with the count and the fix, the items under it."""
-    if not findings:
-        print('      findings: none')
-        return
-    order = {'error': 0, 'warning': 1, 'info': 2}
-    kinds = []
-    for f in sorted(findings, key=lambda f: order.get(f['severity'], 1)):
-        if (f['severity'], f['kind']) not in kinds:
-            kinds.append((f['severity'], f['kind']))
-    for severity, kind in kinds:
-        group = Group(severity, kind, [Finding(f, i) for i, f in enumerate(findings) if f['kind'] == kind])
-        fix = ': fix: %s' % group.fix if group.fix else ''
-        print('      %s %s (%s)%s' % (severity.upper(), kind, plural(len(group.findings), 'finding'), fix))
-        for _finding, line in group.lines:
-            print('        - %s' % line)
+    """Grouped by kind, as the audit flow prints them: one line with the count and the fix, the items under it."""
+    for line in grouped_lines(findings):
+        print('      %s' % line)
 
 
 def plural(count, word):

@@ -13,6 +13,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import flowcheck as _flowcheck
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import startable as _startable
@@ -136,6 +137,10 @@ class ActionModule(ActionBase):
             result['failed'] = True
             result['problems'] = problems
             result['msg'] = '%s flow refused, nothing was written: %s' % (flow or '?', '; '.join(problems))
+            if Display().verbosity < 1:
+                # Ansible prints a failed result whole after its msg: the problems and flow_info would
+                # repeat the error and bury it under the plan (both are shown with -v).
+                del result['flow_info'], result['problems']
         raw = args.get('gate_url')
         if raw and isinstance(raw, str):
             # flow_info carries the gate URL masked; nothing of the raw one may reach the output or AWX

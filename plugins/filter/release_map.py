@@ -12,6 +12,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render import RenderError, render_html, render_markdown, with_status
+from ansible_collections.gameops.elastic_release.plugins.module_utils._report.render_model import grouped_lines
 
 
 def _draw(render, doc, name, status=None, status_source=None):
@@ -33,9 +34,18 @@ def release_map_markdown(doc):
     return _draw(render_markdown, doc, 'release_map_markdown')
 
 
+def audit_findings(findings):
+    """The audit's findings as lines grouped by kind (count and fix, then the items), errors first."""
+    try:
+        return grouped_lines(findings or [])
+    except RenderError as exc:
+        raise AnsibleFilterError('audit_findings: %s' % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'release_map_html': release_map_html,
             'release_map_markdown': release_map_markdown,
+            'audit_findings': audit_findings,
         }

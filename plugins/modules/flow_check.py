@@ -177,7 +177,7 @@ EXAMPLES = r'''
 RETURN = r'''
 flow_info:
   description: What the later steps and the summary need.
-  returned: always
+  returned: on success; on failure only with -v (the failure shows its msg alone)
   type: dict
   contains:
     flow:
@@ -227,8 +227,8 @@ flow_info:
       description: When the flow started (seconds since the epoch).
       type: float
 problems:
-  description: Every problem found (when the task fails).
-  returned: on failure
+  description: Every problem found (when the task fails; C(msg) names them all).
+  returned: on failure, with -v
   type: list
   elements: str
 '''

@@ -87,7 +87,7 @@ def test_life_of_a_game_project(zk, inventory, packages, tmp_path):
     run = flow(inventory, tmp_path, 'rollback', release='gray1', list_revisions='true')
     assert run.rc == 0, run
     assert zk.tree() == before_listing, 'listing revisions wrote to ZooKeeper'
-    listed = run.summary['revisions']
+    listed = run.summary['changes']
     assert [(r['revision'], r['action'], r['package']) for r in listed] == [
         ('rev-0000000001', 'publish', os.path.basename(gray_a)),
         ('rev-0000000002', 'publish', os.path.basename(gray_b))]

@@ -138,6 +138,7 @@ def run_command(argv, bound):
         out.answer = '%s could not be started: %s' % (label, exc.strerror or exc)
         return out
     head = bytearray()
+    restore = _group_goes_on_term(proc)
     try:
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
@@ -164,6 +165,7 @@ def run_command(argv, bound):
             except subprocess.TimeoutExpired:
                 out.timed_out = True
     finally:
+        restore()
         if out.timed_out or proc.poll() is None:
             _kill_group(proc)
         proc.stdout.close()
@@ -184,6 +186,26 @@ def _read(fd):
         return os.read(fd, 65536)
     except BlockingIOError:
         return None
+
+
+def _group_goes_on_term(proc):
+    """While the command runs, SIGTERM (AWX cancelling the job: ansible ends its workers so) ends the
+    command's process group first: it runs in a session of its own, which the worker's handler does
+    not reach. Returns the function that puts the previous handler back."""
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def handler(signum, frame):
+            _kill_group(proc)
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                os.kill(os.getpid(), signum)
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: no handler of ours, nothing to put back
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _kill_group(proc):

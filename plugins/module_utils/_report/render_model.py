@@ -263,6 +263,26 @@ class Group(object):
         self.lines = [(f, w if self.strip else f.message) for f, (w, _a) in zip(findings, parts)]
 
 
+def grouped_lines(findings):
+    """The audit's findings as text lines, grouped by kind as the map page groups them, errors first:
+    one line per kind with the count and the fix, then its items."""
+    if not findings:
+        return [u'no findings: every section, server and version has one owner']
+    parsed = [Finding(f, i) for i, f in enumerate(findings)]
+    kinds = []
+    for f in sorted(parsed, key=lambda f: _SEV_RANK.get(f.severity, 1)):
+        if (f.severity, f.kind) not in kinds:
+            kinds.append((f.severity, f.kind))
+    out = []
+    for severity, kind in kinds:
+        group = Group(severity, kind, [f for f in parsed if (f.severity, f.kind) == (severity, kind)])
+        count = len(group.findings)
+        fix = (u': fix: %s' % group.fix) if group.fix else u''
+        out.append(u'%s %s (%d finding%s)%s' % (severity.upper(), kind, count, u'' if count == 1 else u's', fix))
+        out.extend(u'  - %s' % line for _f, line in group.lines)
+    return out
+
+
 class Release(object):
     def __init__(self, raw, index, flags):
         what = 'releases[%d]' % index

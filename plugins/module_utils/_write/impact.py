@@ -142,7 +142,9 @@ def table(impact):
     """The impact as plain-text lines, for people (flow output, AWX job logs)."""
     lines = []
     if impact.get('default_release'):
-        lines.append('default release: %s -> %s' % (impact['default_release']['from'], impact['default_release']['to']))
+        # The first production publish of a project: no /default_release before it.
+        lines.append('default release: %s -> %s' % (impact['default_release']['from'] or '(none yet: first default release)',
+                                                    impact['default_release']['to'] or '(none)'))
     for row in impact['owners']:
         lines.append('%-8s %-22s %s -> %s' % (LABEL[row['kind']], row['name'], row['from'] or '(none)', row['to'] or '(none)'))
     for row in impact['versions']:
