@@ -94,8 +94,13 @@ def test_a_killed_writer_is_read_back_from_the_tree(zk, inventory, packages, tmp
             assert run.rc == 2 and summary['status'] == 'failed', (row, run)
             assert lost['write_outcome'] == summary['write_outcome'], (row, lost)
             assert ('playbooks/rollback.yml' in lost['msg']) is written, (row, lost)
+            # The error says what the tree says, and nothing that contradicts it.
+            assert lost['msg'] in summary['error'], (row, summary)
+            assert ('no step of this run was applied' in summary['error']) is not written, (row, summary)
         rows.append(row)
     faultkit.record_rows('kill -9 of the worker running a widen or narrow write (result lost, read back)', rows)
-    assert all(r['hit'] for r in rows), rows
+    # A kill finds no module process when its result was already on its way: that trial still checks
+    # the summary against the tree, but most must lose the result.
+    assert sum(r['result_lost'] for r in rows) >= 8, rows
     # Both answers were given from the tree, not only one.
     assert set(r['write_outcome'] for r in rows if r['result_lost']) == {'written', 'not_written'}, rows
