@@ -121,11 +121,15 @@ def build(flow, release='', package='', result=None, started=0, status='ok', err
 
 
 def outcome(flow, status, result, failed_result=None):
-    """What happened to ZooKeeper: the write step's own word when there is one; a failure before any
-    write is `not_written`, a flow that never writes leaves the tree `unchanged`."""
+    """What happened to ZooKeeper: the write step's own word when there is one; a write whose result
+    was lost is `unknown`; a failure before any write is `not_written`, a flow that never writes leaves the tree `unchanged`."""
     for source in (result, failed_result or {}):
         if source.get('write_outcome'):
             return source['write_outcome']
+    # The write's process died before it reported: it may have committed (the move flows read the
+    # tree back and say which; a step that did not is not known).
+    if (failed_result or {}).get('result_lost'):
+        return 'unknown'
     if status == 'failed':
         return 'not_written'
     if flow in WRITERS and result:

@@ -102,3 +102,12 @@ def test_a_rerun_command_never_shows_a_secret():
     for secret in ('S3cret', 'T0k', 'Pw0rd', 'prod'):
         assert secret not in shown, shown
     assert 'http://***@mon:8080/health?token=***&env=***' in shown and 'credential=***' in shown
+
+
+def test_a_write_whose_result_was_lost_is_unknown_unless_read_back():
+    lost = {'failed': True, 'result_lost': True, 'msg': 'its process was killed by signal 9 before it reported'}
+    assert s.outcome('production', 'failed', {}, lost) == 'unknown'
+    assert s.outcome('widen', 'failed', {'write_outcome': 'written', 'changed': True}, lost) == 'written'
+    assert s.outcome('production', 'failed', {}, {'failed': True, 'msg': 'refused'}) == 'not_written'
+    summary = s.build('production', release='production', status='failed', failed_result=lost, error=lost['msg'])
+    assert summary['write_outcome'] == 'unknown' and 'read the tree first' in summary['next'][0], summary
