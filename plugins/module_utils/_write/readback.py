@@ -99,7 +99,7 @@ def readback(session, wanted, admin_root=DEFAULT_ADMIN_ROOT, wait=30.0, poll=0.2
         out.update(write_outcome='unknown', changed=None, msg=(
             'the write of request %s may or may not have been applied: its writer still holds %s after %ss (its '
             'ZooKeeper session has not ended). Wait for the session timeout, then run the flow again (a rerun writes '
-            'only what is missing), or list the changes with playbooks/rollback.yml -e release=<release> '
+            'only what is missing), or list the changes with ansible-playbook -i <inventory> playbooks/rollback.yml -e release=<release> '
             '-e list_revisions=true' % (wanted, ', '.join(held), round(wait, 1))))
     else:
         out.update(write_outcome='not_written', changed=False, msg=(
