@@ -134,7 +134,7 @@ def test_a_failed_sync_moves_the_step_back(fleet):  # noqa: F811
     res = f.run('widen', release='gray1', sections='1003', sync=True, gate_command=['/bin/false'], gate_timeout=5)
     assert res.rc == 2, res
     assert res.summary['undone'] is True and not res.summary['net_impact'].get('owners'), res.summary
-    assert 'the sync of the instances step 1 moved failed' in res.summary['error'], res.summary['error']
+    assert "the sync of the instances step 1 moved failed" in res.summary["error"], json.dumps(res.summary["steps"], indent=1)[:3000]
     assert res.summary['steps'][0]['synced']['status'] == 'failed' and 'gate_answer' not in res.summary
     assert f.zk.client.exists('/releases/production/sections/1003') and not f.zk.client.exists('/releases/gray1/sections/1003')
     assert f.answers() == before

@@ -35,6 +35,12 @@ def test_a_forgotten_inventory_is_named_with_the_command_that_gives_it(tmp_path)
     assert 'ansible-playbook -i inventory playbooks/build_packages.yml' in res.output
     assert not dest.exists()
 
+    # The fleet flows (start, status, sync) say it too, with the flow's own command.
+    res = playbook(['playbooks/status.yml', '-e', 'target=gs-prod-02'])
+    assert res.rc == 2, res
+    assert ('the inventory is missing: run ansible-playbook -i inventory playbooks/status.yml -e target=gs-prod-02 '
+            'at the checkout root') in res.output, res
+
 
 def unreachable_inventory(tmp_path):
     """A copy of the example inventory whose ZooKeeper hosts name a port nothing listens on."""

@@ -210,13 +210,23 @@ def _after_write(summary, ctx):
     if not summary['changed'] and not gone:
         return out
     hosts = impact.get('restart') or []
-    if hosts:
+    if hosts and _synced(summary):
+        out.append('the moved instances were synced (-e sync=true): check them with %s'
+                   % ctx.command('status', ('target', hosts)))
+    elif hosts:
         sections = _items(impact, 'sections') if summary['flow'] in ('widen', 'narrow') else []
         package_dir = os.path.dirname(ctx.package) if ctx.package else None
         out.append(ctx.command('sync', ('target', hosts), ('sections', sections), ('package_dir', package_dir)))
     elif summary['changed']:
         out.append('no host serves what changed: nothing to restart (check with %s)' % ctx.command('status'))
     return out
+
+
+def _synced(summary):
+    """Whether -e sync=true synced every write of the run (a single write's, or each step's)."""
+    syncs = [summary.get('synced')] if summary.get('synced') else [
+        step.get('synced') for step in summary.get('steps') or [] if isinstance(step, dict)]
+    return bool(syncs) and all(isinstance(s, dict) and s.get('status') == 'ok' for s in syncs)
 
 
 def screen(summary):

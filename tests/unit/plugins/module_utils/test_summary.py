@@ -28,6 +28,19 @@ def test_a_widen_names_the_sync_of_the_moved_sections_and_each_revision():
     json.dumps(out)
 
 
+def test_a_move_run_with_sync_points_at_status_not_at_another_sync():
+    result = {'changed': True, 'impact': IMPACT, 'write_outcome': 'written'}
+    synced = build('widen', release='gray1', result=result,
+                   extra={'steps': [{'step': 1, 'synced': {'status': 'ok'}}, {'step': 2, 'synced': {'status': 'ok'}}]})
+    assert synced['next'] == ['the moved instances were synced (-e sync=true): check them with '
+                              'ansible-playbook -i inventory playbooks/status.yml -e target=gs-prod-02,gs-prod-01']
+    one = build('promote', release='gray1', result=result, extra={'synced': {'status': 'ok'}})
+    assert 'check them with' in one['next'][-1]
+    # a step that was not synced (or whose sync failed) still needs the sync
+    part = build('widen', release='gray1', result=result, extra={'steps': [{'step': 1, 'synced': {'status': 'ok'}}, {'step': 2}]})
+    assert part['next'][0].startswith('ansible-playbook -i inventory playbooks/sync.yml')
+
+
 def test_a_publish_names_the_package_directory_and_a_single_revision():
     out = build('gray', release='gray1', package='/data/dist/mygame-gray1-1.tar.gz',
                 result={'changed': True, 'revision': 'rev-3', 'impact': {'owners': [], 'restart': ['gs-gray-01']}})
