@@ -10,9 +10,11 @@ import json
 import os
 import random
 import signal
+import threading
 import time
 
 import pytest
+from kazoo.protocol.states import KazooState
 
 import faultkit
 
@@ -309,14 +311,30 @@ def test_quorum_lost_around_the_lock_never_hangs(ens, when):
     faultkit.record_rows('quorum lost %s (module_utils)' % when, [{'seconds': round(took, 2), 'error': str(err.value)}])
 
 
-def _expire(hosts, client):
+def _expire(hosts, client, expired):
     """Expire `client`'s session from the outside: a second client joins the same session and
-    closes it (the usual kazoo testing trick). ZooKeeper then deletes the session's ephemerals."""
+    closes it (the usual kazoo testing trick). ZooKeeper then deletes the session's ephemerals.
+    The twin joins without the chroot (the session is the server's, not the path's); two clients
+    of one session knock each other off, so a twin that lost the race tries again until
+    `expired()` says the session is gone."""
     from kazoo.client import KazooClient
-    twin = KazooClient(hosts=hosts, client_id=client.client_id, timeout=10)
-    twin.start(timeout=15)
-    twin.stop()
-    twin.close()
+    server = hosts.split('/', 1)[0]
+    session_id = client.client_id
+    for _ in range(5):
+        twin = KazooClient(hosts=server, client_id=session_id, timeout=10)
+        try:
+            twin.start(timeout=15)
+            twin.stop()
+        except Exception:
+            pass  # knocked off by the original client's reconnect: try again
+        finally:
+            twin.close()
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if expired():
+                return
+            time.sleep(0.02)
+    raise AssertionError('the session 0x%x did not expire' % session_id[0])
 
 
 def _release_state(view):
@@ -332,12 +350,14 @@ def test_session_expired_while_holding_the_lock_writes_nothing(ens):
         _apply(session, 30, 'a')
         before = _release_state(ens)
 
+        # session_lost stays set once the first session expired: each attempt waits for a LOST
+        # of its own, or the next attempt would race the client's reconnect.
+        lost = threading.Event()
+        session.client.add_listener(lambda state: lost.set() if state == KazooState.LOST else None)
+
         def expire(_lock):
-            _expire(ens.hosts, session.client)
-            deadline = time.time() + 15
-            while not session.session_lost and time.time() < deadline:
-                time.sleep(0.02)
-            assert session.session_lost
+            lost.clear()
+            _expire(ens.hosts, session.client, lost.is_set)
         hook = _Hooked(session, after=expire)
         with pytest.raises(_zk.ZkError) as err:
             _apply(session, 30, 'b', lock_factory=hook)
@@ -361,14 +381,11 @@ def test_session_expiry_not_yet_noticed_is_stopped_by_the_fence(ens):
     with _Unaware(hosts=ens.hosts, timeout=5) as session:
         _apply(session, 30, 'a')
         before = _release_state(ens)
-        old_id = session.client.client_id
 
         def expire(lock):
-            _expire(ens.hosts, session.client)
-            deadline = time.time() + 15
-            while time.time() < deadline and (session.client.client_id == old_id or not session.client.connected):
-                time.sleep(0.02)
-            assert session.client.client_id != old_id, 'kazoo did not start a new session'
+            old_id = session.client.client_id
+            _expire(ens.hosts, session.client,
+                    lambda: session.client.client_id != old_id and session.client.connected)
             # The lock node went with the old session.
             assert not session.client.exists('%s/%s' % (lock.path, lock.node))
         hook = _Hooked(session, after=expire)
