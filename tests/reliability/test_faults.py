@@ -320,7 +320,9 @@ def _expire(hosts, client, expired):
     from kazoo.client import KazooClient
     server = hosts.split('/', 1)[0]
     session_id = client.client_id
-    for _ in range(5):
+    tries = 0
+    while tries < 5:
+        tries += 1
         twin = KazooClient(hosts=server, client_id=session_id, timeout=10)
         try:
             twin.start(timeout=15)
