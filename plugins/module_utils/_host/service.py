@@ -22,7 +22,7 @@ import os
 import re
 import string
 
-from .._release.names import SERVICE_RE, InvalidName, validate_item, validate_release
+from .._release.names import SERVICE_RE, InvalidName, is_url, validate_item, validate_release
 from .._release.start_version import NoStartVersion, version_for
 
 PLACEHOLDERS = ('release', 'section_id', 'inner_ip', 'version', 'global_url', 'install_root', 'service', 'port')
@@ -204,10 +204,7 @@ class Request(object):
         except InvalidName as exc:
             raise ServiceError(str(exc))
         url = p.get('global_url')
-        if url not in (None, ''):
-            # Imported here: the config parser is large, and a status run, which gives no URL, skips it.
-            from .._release.config import URL_RE
-        if url not in (None, '') and not URL_RE.match(url):
+        if url not in (None, '') and not is_url(url):
             raise ServiceError('invalid global_url %r: must be a URL such as http://10.0.0.5:9000' % (url,))
         self.global_url = url or None
         if self.release and not self.version:

@@ -20,7 +20,7 @@ import os
 import re
 import stat
 
-from .names import KINDS, InvalidName, RELEASE_RE, validate_item, validate_release, validate_service_name
+from .names import KINDS, InvalidName, RELEASE_RE, is_url, validate_item, validate_release, validate_service_name
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
@@ -29,9 +29,6 @@ MAX_INT_DIGITS = 4300
 # `release` names the release a config is for (needed when the file name does not say it);
 # `services` gives release-wide service versions (the last step of the start-version order).
 TOP_KEYS = ('release', 'global_url') + KINDS + ('services',)
-# Printable ASCII only: URLs are ASCII (percent-encode the rest); this keeps out spaces, C0 and C1
-# controls and the invisible bidi overrides that would make a URL read differently than it routes.
-URL_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[\x21-\x7e]+\Z')
 CONFIG_SUFFIX = '.config.zoo'
 
 
@@ -213,7 +210,7 @@ def parse_config(doc, source='config'):
                           'cannot encode it)' % (source, bad.encode('ascii', 'backslashreplace').decode('ascii')))
     url = doc.get('global_url')
     if url is not None:
-        if not isinstance(url, str) or not URL_RE.match(url) or len(url) > 2048:
+        if not is_url(url):
             raise ConfigError('%s: key global_url: must be a URL such as "http://10.0.0.5:9000" '
                               '(printable ASCII: no spaces, control characters or invisible Unicode; '
                               'percent-encode other characters), got %s' % (source, _short(url)))

@@ -29,6 +29,16 @@ RESERVED_RELEASES = frozenset(['zookeeper', 'locks', 'history', 'releases', 'def
 
 # Service names (keys of a node's "services" object, argument of server_start).
 SERVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+# A release's global_url. Printable ASCII only: URLs are ASCII (percent-encode the rest); this keeps
+# out spaces, C0 and C1 controls and the invisible bidi overrides that would make a URL read
+# differently than it routes.
+URL_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[\x21-\x7e]+\Z')
+MAX_URL = 2048
+
+
+def is_url(value):
+    """True for a global_url the tree may hold (config.zoo's rule, and what a start accepts)."""
+    return isinstance(value, str) and len(value) <= MAX_URL and URL_RE.match(value) is not None
 
 RELEASES_ROOT = '/releases'
 DEFAULT_RELEASE_PATH = '/default_release'
