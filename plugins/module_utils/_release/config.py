@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import stat
 
 from .names import KINDS, InvalidName, RELEASE_RE, is_url, validate_item, validate_release, validate_service_name

@@ -40,6 +40,7 @@ def is_url(value):
     """True for a global_url the tree may hold (config.zoo's rule, and what a start accepts)."""
     return isinstance(value, str) and len(value) <= MAX_URL and URL_RE.match(value) is not None
 
+
 RELEASES_ROOT = '/releases'
 DEFAULT_RELEASE_PATH = '/default_release'
 KINDS = ('versions', 'sections', 'servers')
