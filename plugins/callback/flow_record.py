@@ -37,6 +37,7 @@ import sys
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.gameops.elastic_release.plugins.module_utils._flow import summary as _summary
+from ansible_collections.gameops.elastic_release.plugins.module_utils._write.impact import totals
 
 WRITERS = ('zk_release_node', 'zk_release_move', 'zk_release_revision')
 
@@ -98,13 +99,13 @@ class CallbackModule(CallbackBase):
         if data.get('write_outcome') in ('written', 'unknown') and not data.get('_ansible_check_mode', False):
             self.applied.append({'task': result._task.get_name(), 'change': data.get('change'),
                                  'revisions': dict(data.get('revisions_written') or {}),
+                                 'transactions': data.get('transactions') or 1,
                                  'write_outcome': data['write_outcome']})
 
     def cancelled_summary(self, signum):
         """The summary of a run stopped by signum: the writes applied so far, and the one running."""
-        revisions = {}
-        for write in self.applied:
-            revisions.update(write['revisions'])
+        done = totals([dict(changed=True, change=w['change'], revisions_written=w['revisions'],
+                            transactions=w['transactions']) for w in self.applied])
         outcome = 'unknown' if self.running or any(w['write_outcome'] == 'unknown' for w in self.applied) else (
             'written' if self.applied else 'not_written')
         stopped = 'cancelled (%s)%s' % (signal.Signals(signum).name,
@@ -113,10 +114,10 @@ class CallbackModule(CallbackBase):
                                    argv=sys.argv)
         return _summary.build(self.flow or 'unknown', release=str(self.extra.get('release') or ''),
                               package=str(self.extra.get('package') or ''),
-                              result={'changed': bool(self.applied), 'revisions_written': revisions,
-                                      'write_outcome': outcome, 'transactions': len(self.applied)},
+                              result={'changed': done['changed'], 'revisions_written': done['revisions_written'],
+                                      'write_outcome': outcome, 'transactions': done['transactions']},
                               status='cancelled', error=stopped,
-                              extra={'applied': self.applied, 'changes': [w['change'] for w in self.applied if w['change']]},
+                              extra={'applied': self.applied, 'changes': done['changes']},
                               context=context)
 
     def _on_term(self, signum, frame):

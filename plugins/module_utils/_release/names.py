@@ -183,6 +183,20 @@ def lock_path(admin_root, release):
     return '%s/locks/%s' % (admin_root, release)
 
 
+# A lock node's data names its holder, and the request it writes for when it has one: a flow that
+# lost a write's result finds out from it whether that writer still runs (_write/readback.py).
+LOCK_REQUEST_MARK = ' request '
+
+
+def lock_identifier(operator, request_id=None):
+    return operator if not request_id else '%s%s%s' % (operator, LOCK_REQUEST_MARK, request_id)
+
+
+def lock_request(identifier):
+    """The request id a lock node's identifier names, or None."""
+    return identifier.rsplit(LOCK_REQUEST_MARK, 1)[1] if LOCK_REQUEST_MARK in identifier else None
+
+
 def history_path(admin_root, release):
     return '%s/history/%s' % (admin_root, release)
 

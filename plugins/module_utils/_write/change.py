@@ -24,7 +24,7 @@ from .._release.changes import ABSENT, change_id, encode_index, index_entry, par
 from .._release.config import decode_item, encode
 from .._release.names import (DEFAULT_KEEP_BUILDS, DEFAULT_KEEP_REVISIONS, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_REQUEST_BYTES,
                               DEFAULT_RELEASE_PATH, OWNED_KINDS, epoch_path, given_up_path, history_path, parts_path,
-                              release_path)
+                              lock_identifier as identify_lock, release_path)
 from .._release.releasemap import ReleaseMap
 from .._release.revisions import build_record, next_revision, operator_name, orphan_parts, store_revision
 from .._release.snapshot import parse_meta, read_release
@@ -60,7 +60,7 @@ class Options(object):
 
     @property
     def lock_identifier(self):
-        return self.operator if not self.request_id else '%s request %s' % (self.operator, self.request_id)
+        return identify_lock(self.operator, self.request_id)
 
 
 class Target(object):

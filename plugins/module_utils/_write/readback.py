@@ -26,9 +26,7 @@ __metaclass__ = type
 import time
 
 from .._release.changes import parse_index
-from .._release.names import DEFAULT_ADMIN_ROOT
-
-REQUEST_MARK = ' request '
+from .._release.names import DEFAULT_ADMIN_ROOT, lock_request
 
 
 def matches(request, wanted):
@@ -48,8 +46,7 @@ def holders(session, wanted, admin_root=DEFAULT_ADMIN_ROOT):
     for path, entry in sorted(session.get_many(nodes).items()):
         if entry is None or not entry[0]:
             continue
-        ident = entry[0].decode('utf-8', 'replace')
-        if REQUEST_MARK in ident and matches(ident.rsplit(REQUEST_MARK, 1)[1], wanted):
+        if matches(lock_request(entry[0].decode('utf-8', 'replace')), wanted):
             out.append(path)
     return out
 
